@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+/**
+ * `kyuubi-pods`: the operator's and developer's command line.
+ */
+import { Command } from 'commander';
+import { CLI_NAME } from './contract/names';
+import { registerDevCommand } from './cli/dev';
+import { registerEngineCommands } from './cli/engines';
+import { registerLaunch } from './cli/launch';
+import { registerStackCommands, registerWorkerCommand } from './cli/operate';
+import { EXIT } from './cli/output';
+
+export function buildProgram(): Command {
+  const program = new Command(CLI_NAME)
+    .description('Durable lifecycles for the Kubernetes pods Apache Kyuubi launches, on Temporal')
+    .showHelpAfterError()
+    .exitOverride((error) => {
+      // Usage mistakes exit 2 (bad input); --help and --version exit 0.
+      process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.badInput);
+    });
+  registerLaunch(program);
+  registerEngineCommands(program);
+  registerWorkerCommand(program);
+  registerStackCommands(program);
+  registerDevCommand(program);
+  return program;
+}
+
+if (require.main === module) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((error: unknown) => {
+      process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = EXIT.failed;
+    });
+}

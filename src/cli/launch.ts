@@ -1,0 +1,106 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { EngineClient } from '../client';
+import type { EnginePodInput } from '../contract/schemas';
+import type { PolicyInput } from '../contract/schemas';
+
+type PodManifestInput = NonNullable<EnginePodInput['pod']>;
+import { formatSnapshot } from './format';
+import { UsageError, action, print } from './output';
+
+interface LaunchOptions {
+  tag: string;
+  namespace: string;
+  file?: string;
+  track?: boolean;
+  wait?: boolean;
+  json?: boolean;
+  cleanup?: string;
+  retain?: string;
+  pendingTimeout?: string;
+  submitTimeout?: string;
+  maxLifetime?: string;
+  stateSource?: string;
+  stateContainer?: string;
+}
+
+/** Reads a manifest file; its shape is validated with the rest of the input. */
+export async function readManifest(file: string): Promise<PodManifestInput> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--file ${file}: cannot read it (${(error as Error).message})`);
+  }
+  let manifest: unknown;
+  try {
+    manifest = parseYaml(text);
+  } catch (error) {
+    throw new UsageError(`--file ${file}: not valid YAML: ${(error as Error).message}`);
+  }
+  if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) {
+    throw new UsageError(`--file ${file}: must hold one Pod manifest (a YAML mapping)`);
+  }
+  return manifest as PodManifestInput;
+}
+
+function policyFrom(options: LaunchOptions): PolicyInput | undefined {
+  const policy = {
+    cleanup: options.cleanup,
+    retainPeriod: options.retain,
+    pendingTimeout: options.pendingTimeout,
+    submitTimeout: options.submitTimeout,
+    maxLifetime: options.maxLifetime,
+    stateSource: options.stateSource,
+    stateContainer: options.stateContainer,
+  };
+  const given = Object.entries(policy).filter(([, value]) => value !== undefined);
+  return given.length ? (Object.fromEntries(given) as PolicyInput) : undefined;
+}
+
+export function registerLaunch(program: Command): void {
+  program
+    .command('launch')
+    .description('start an engine pod\'s life: create the pod from a manifest, or track one spark-submit creates')
+    .requiredOption('--tag <tag>', 'engine tag (Kyuubi\'s kyuubi-unique-tag)')
+    .requiredOption('-n, --namespace <namespace>', 'Kubernetes namespace')
+    .option('-f, --file <pod.yaml>', 'pod manifest to create')
+    .option('--track', 'track a pod someone else creates, found by its kyuubi-unique-tag label')
+    .option('--wait', 'wait for the engine\'s outcome')
+    .option('--cleanup <policy>', 'ALL | COMPLETED | NONE')
+    .option('--retain <duration>', 'keep a terminated pod this long (5m, PT5M)')
+    .option('--pending-timeout <duration>', 'fail and delete a pod pending this long')
+    .option('--submit-timeout <duration>', 'track mode: NOT_FOUND if no pod appears within this')
+    .option('--max-lifetime <duration>', 'kill the engine after this long')
+    .option('--state-source <source>', 'POD | CONTAINER')
+    .option('--state-container <name>', 'container whose state decides with --state-source CONTAINER')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExamples:\n  kyuubi-pods launch --tag 0f3c2b1e -n default -f driver.yaml --retain 1m\n  kyuubi-pods launch --tag 0f3c2b1e -n spark --track --submit-timeout 2m --wait --json')
+    .action(
+      action(async (options: LaunchOptions) => {
+        if (Boolean(options.file) === Boolean(options.track)) {
+          throw new UsageError('give exactly one of --file <pod.yaml> (create) or --track');
+        }
+        const input: EnginePodInput = {
+          tag: options.tag,
+          namespace: options.namespace,
+          mode: options.track ? 'track' : 'create',
+          ...(options.file ? { pod: await readManifest(options.file) } : {}),
+          ...(policyFrom(options) ? { policy: policyFrom(options) } : {}),
+        } as EnginePodInput;
+        const client = await EngineClient.connect();
+        try {
+          const launched = await client.launchEngine(input);
+          if (!options.wait) {
+            print(launched, Boolean(options.json), (l: typeof launched) => `started ${l.workflowId}`);
+            return;
+          }
+          const outcome = await client.waitForEngine(launched);
+          print(outcome, Boolean(options.json), formatSnapshot);
+        } finally {
+          await client.temporal.connection.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,44 @@
+/**
+ * How every command ends: JSON or text on stdout, errors on stderr, exit 0 / 1 / 2.
+ */
+import { CommanderError } from 'commander';
+import { ZodError } from 'zod';
+import { ConfigError } from '../config';
+import { InvalidInputError } from '../contract/normalize';
+import { describeIssues } from '../contract/schemas';
+
+export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const;
+
+/** Bad input from the command line: exit 2, nothing done. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export function print(value: unknown, json: boolean, text: (value: never) => string): void {
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text(value as never)}\n`);
+}
+
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+  if (error instanceof UsageError || error instanceof InvalidInputError || error instanceof ConfigError || error instanceof ZodError) {
+    return EXIT.badInput;
+  }
+  return EXIT.failed;
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof ZodError) return describeIssues(error);
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Wraps a command's action so every failure becomes a message and an exit code. */
+export function action<A extends unknown[]>(run: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await run(...args);
+    } catch (error) {
+      if (!(error instanceof CommanderError)) process.stderr.write(`error: ${describeError(error)}\n`);
+      process.exitCode = exitCodeOf(error);
+    }
+  };
+}

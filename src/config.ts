@@ -1,0 +1,94 @@
+/**
+ * The worker's and CLI's own settings, from `KPL_*` environment variables, validated at
+ * start so a typo fails loudly with the variable's name. Temporal's connection comes from
+ * Temporal's own variables (@temporalio/envconfig); Kubernetes' from KUBECONFIG or the
+ * in-cluster service account.
+ */
+import { z } from 'zod';
+import { cleanupSchema, durationSchema, engineTagSchema, namespaceSchema, stateSourceSchema } from './contract/schemas';
+import type { EnginePolicy } from './contract/messages';
+
+export const BUILT_IN_POLICY: EnginePolicy = {
+  cleanup: 'ALL',
+  // Kyuubi's kyuubi.kubernetes.terminatedApplicationRetainPeriod
+  retainPeriodMs: 5 * 60_000,
+  // Kyuubi has none (#7424); 10 minutes outlasts a slow image pull, not a FailedMount.
+  pendingTimeoutMs: 10 * 60_000,
+  // Kyuubi's kyuubi.engine.kubernetes.submit.timeout
+  submitTimeoutMs: 30_000,
+  stateSource: 'POD',
+  stateContainer: 'spark-kubernetes-driver',
+};
+
+const namespaceList = z
+  .string()
+  .transform((text) => text.split(',').map((name) => name.trim()).filter(Boolean))
+  .pipe(z.array(namespaceSchema).min(1, 'must name at least one namespace'));
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const envSchema = z.object({
+  KPL_INSTANCE: engineTagSchema.default('default'),
+  KPL_NAMESPACES: namespaceList.optional(),
+  KPL_DEFAULT_CLEANUP: cleanupSchema.optional(),
+  KPL_DEFAULT_RETAIN_PERIOD: durationSchema.optional(),
+  KPL_DEFAULT_PENDING_TIMEOUT: durationSchema.optional(),
+  KPL_DEFAULT_SUBMIT_TIMEOUT: durationSchema.optional(),
+  KPL_DEFAULT_MAX_LIFETIME: durationSchema.optional(),
+  KPL_DEFAULT_STATE_SOURCE: stateSourceSchema.optional(),
+  KPL_DEFAULT_STATE_CONTAINER: z.string().min(1).optional(),
+  KPL_RECOVERY_INTERVAL: durationSchema.default(10 * 60_000),
+  KPL_WATCH_WINDOW: durationSchema.default(60 * 60_000),
+  KPL_METRICS_PORT: port.default(9464),
+  KPL_METRICS_HOST: z.string().min(1).default('0.0.0.0'),
+  KPL_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  KPL_SHUTDOWN_GRACE: durationSchema.default(30_000),
+});
+
+export interface Config {
+  /** Value of the instance label on the pods this installation creates and recovers. */
+  instance: string;
+  /** Namespaces this installation may manage; undefined = any. */
+  namespaces?: string[];
+  defaultPolicy: EnginePolicy;
+  recoveryIntervalMs: number;
+  /** How long one watchPod activity waits for a change before it returns and is re-issued. */
+  watchWindowMs: number;
+  /** 0 = no metrics endpoint. */
+  metricsPort: number;
+  metricsHost: string;
+  logLevel: z.infer<typeof envSchema>['KPL_LOG_LEVEL'];
+  shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration in the environment:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    instance: e.KPL_INSTANCE,
+    namespaces: e.KPL_NAMESPACES,
+    defaultPolicy: {
+      cleanup: e.KPL_DEFAULT_CLEANUP ?? BUILT_IN_POLICY.cleanup,
+      retainPeriodMs: e.KPL_DEFAULT_RETAIN_PERIOD ?? BUILT_IN_POLICY.retainPeriodMs,
+      pendingTimeoutMs: e.KPL_DEFAULT_PENDING_TIMEOUT ?? BUILT_IN_POLICY.pendingTimeoutMs,
+      submitTimeoutMs: e.KPL_DEFAULT_SUBMIT_TIMEOUT ?? BUILT_IN_POLICY.submitTimeoutMs,
+      maxLifetimeMs: e.KPL_DEFAULT_MAX_LIFETIME,
+      stateSource: e.KPL_DEFAULT_STATE_SOURCE ?? BUILT_IN_POLICY.stateSource,
+      stateContainer: e.KPL_DEFAULT_STATE_CONTAINER ?? BUILT_IN_POLICY.stateContainer,
+    },
+    recoveryIntervalMs: e.KPL_RECOVERY_INTERVAL,
+    watchWindowMs: e.KPL_WATCH_WINDOW,
+    metricsPort: e.KPL_METRICS_PORT,
+    metricsHost: e.KPL_METRICS_HOST,
+    logLevel: e.KPL_LOG_LEVEL,
+    shutdownGraceMs: e.KPL_SHUTDOWN_GRACE,
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * The names every part of the system shares: Temporal ids, queues, labels, search
+ * attributes and engine states. Workflow-safe: no Node APIs, no zod, no IO, so the
+ * workflow bundle imports it as it is.
+ */
+
+export const PACKAGE_NAME = 'kyuubi-pod-lifecycle';
+export const CLI_NAME = 'kyuubi-pods';
+export const TASK_QUEUE = 'kyuubi-engine-pods';
+
+export const WORKFLOW_TYPES = {
+  enginePod: 'enginePod',
+  podRecovery: 'podRecovery',
+} as const;
+
+/** Kyuubi's own label key on every engine pod it launches. */
+export const ENGINE_TAG_LABEL = 'kyuubi-unique-tag';
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY_VALUE = PACKAGE_NAME;
+export const INSTANCE_LABEL = `${PACKAGE_NAME}/instance`;
+
+/** Annotations the local stack's kwok stages obey (never meaningful on a real cluster). */
+export const LOCAL_STACK_ANNOTATIONS = {
+  exitAfter: 'kyuubi-pods.local/exit-after',
+  exitCode: 'kyuubi-pods.local/exit-code',
+  stuckReason: 'kyuubi-pods.local/stuck-reason',
+} as const;
+
+export const SEARCH_ATTRIBUTES = {
+  engineTag: 'KyuubiEngineTag',
+  engineState: 'EngineState',
+  podName: 'K8sPodName',
+  namespace: 'K8sNamespace',
+} as const;
+export type SearchAttributeName = (typeof SEARCH_ATTRIBUTES)[keyof typeof SEARCH_ATTRIBUTES];
+/** Every search attribute is a Keyword; the stack registers them with this type. */
+export const SEARCH_ATTRIBUTE_KIND = 'Keyword';
+
+/** Kyuubi's ApplicationState, spelled as Kyuubi spells it. */
+export const ENGINE_STATES = [
+  'PENDING',
+  'RUNNING',
+  'FINISHED',
+  'KILLED',
+  'FAILED',
+  'ZOMBIE',
+  'NOT_FOUND',
+  'UNKNOWN',
+] as const;
+export type EngineState = (typeof ENGINE_STATES)[number];
+
+const TERMINAL_STATES: ReadonlySet<EngineState> = new Set(['FINISHED', 'KILLED', 'FAILED', 'NOT_FOUND']);
+export function isTerminalState(state: EngineState): boolean {
+  return TERMINAL_STATES.has(state);
+}
+
+export function enginePodWorkflowId(namespace: string, tag: string): string {
+  return `engine-pod/${namespace}/${tag}`;
+}
+
+export function recoveryWorkflowId(namespace: string): string {
+  return `pod-recovery/${namespace}`;
+}
+
+export function recoveryScheduleId(namespace: string): string {
+  return `pod-recovery-${namespace}`;
+}

@@ -1,0 +1,92 @@
+/**
+ * The worker process: one Temporal worker on the engine queue, the shared pod watches,
+ * and the metrics endpoint. IO lives here and in activities, nowhere else.
+ */
+import http from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import type { Config } from './config';
+import { TASK_QUEUE } from './contract/names';
+import { createKube, type Kube } from './k8s/kube';
+import { PodWatchers } from './k8s/pod-watcher';
+import type { Logger } from './logger';
+import { createMetrics, type Metrics } from './metrics';
+import { temporalSettings, type TemporalSettings } from './temporal';
+
+export interface WorkerHandle {
+  worker: Worker;
+  metrics: Metrics;
+  /** The metrics endpoint's port, when one is served. */
+  metricsPort?: number;
+  /** Runs until shutdown() or a shutdown signal, then releases everything. */
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+export interface CreateWorkerOptions {
+  config: Config;
+  logger: Logger;
+  temporal?: TemporalSettings;
+  kube?: Kube;
+  /** A prebuilt bundle (tests share one); otherwise the workflows are bundled now. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  identity?: string;
+}
+
+export async function createWorker(options: CreateWorkerOptions): Promise<WorkerHandle> {
+  const { config, logger } = options;
+  const temporal = options.temporal ?? temporalSettings();
+  const metrics = createMetrics({ defaultMetrics: true });
+  const kube = options.kube ?? createKube(metrics);
+  const watchers = new PodWatchers(kube, logger);
+  const connection = await NativeConnection.connect(temporal.connectionOptions);
+  const clientConnection = await Connection.connect(temporal.connectionOptions);
+  const client = new Client({ connection: clientConnection, namespace: temporal.namespace });
+  const worker = await Worker.create({
+    connection,
+    namespace: temporal.namespace,
+    taskQueue: TASK_QUEUE,
+    identity: options.identity,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    activities: createActivities({ kube, watchers, config, metrics, logger, temporal: client }),
+    shutdownGraceTime: config.shutdownGraceMs,
+  });
+  const server = config.metricsPort ? await serveMetrics(metrics, config.metricsPort, config.metricsHost) : undefined;
+  const address = server?.address();
+  logger.info({ taskQueue: TASK_QUEUE, temporal: temporal.address, namespace: temporal.namespace }, 'worker started');
+  return {
+    worker,
+    metrics,
+    metricsPort: typeof address === 'object' && address ? address.port : undefined,
+    shutdown: () => worker.shutdown(),
+    async run() {
+      try {
+        await worker.run();
+      } finally {
+        server?.close();
+        await watchers.stopAll();
+        await clientConnection.close();
+        await connection.close();
+        logger.info('worker stopped');
+      }
+    },
+  };
+}
+
+function serveMetrics(metrics: Metrics, port: number, host: string): Promise<http.Server> {
+  const server = http.createServer((request, response) => {
+    if (request.url !== '/metrics') {
+      response.writeHead(404).end();
+      return;
+    }
+    metrics.registry
+      .metrics()
+      .then((body) => response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body))
+      .catch((error: unknown) => response.writeHead(500).end(String(error)));
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}

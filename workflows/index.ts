@@ -1,0 +1,1 @@
+export { enginePod } from './engine-pod';
