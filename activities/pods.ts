@@ -83,7 +83,7 @@ export function createPodActivities({ kube, watchers, config, metrics, logger }:
   ): Promise<T | undefined> {
     const context = Context.current();
     return new Promise<T | undefined>((resolve, reject) => {
-      const finish = (result: T | undefined, error?: unknown) => {
+      const finish = (result: T | undefined, error?: Error) => {
         unsubscribe();
         clearInterval(heartbeat);
         clearTimeout(timer);
@@ -97,7 +97,10 @@ export function createPodActivities({ kube, watchers, config, metrics, logger }:
       });
       const heartbeat = setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
       const timer = setTimeout(() => finish(undefined), timeoutMs);
-      const onAbort = () => finish(undefined, context.cancellationSignal.reason);
+      const onAbort = () => {
+        const reason: unknown = context.cancellationSignal.reason;
+        finish(undefined, reason instanceof Error ? reason : new Error(String(reason)));
+      };
       context.cancellationSignal.addEventListener('abort', onAbort);
       const already = recheck();
       if (already !== undefined) finish(already);
@@ -131,7 +134,7 @@ export function createPodActivities({ kube, watchers, config, metrics, logger }:
       if (!pod || !podName) throw ApplicationFailure.nonRetryable('createPod needs a manifest', FAILURE_TYPES.invalidInput);
       const stateOptions = input.policy;
       try {
-        const created = await kube.call('create', () => kube.core.createNamespacedPod({ namespace, body: pod as V1Pod }));
+        const created = await kube.call('create', () => kube.core.createNamespacedPod({ namespace, body: pod }));
         metrics.podsCreated.inc({ namespace });
         logger.info({ tag, namespace, pod: podName }, 'pod created');
         return observePod(created, stateOptions);

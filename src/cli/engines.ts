@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { EngineClient, type EngineRef } from '../client';
-import { ENGINE_STATES, type EngineState } from '../contract/names';
+import { ENGINE_STATES } from '../contract/names';
 import { engineStateSchema, engineTagSchema, namespaceSchema } from '../contract/schemas';
 import { formatSnapshot, formatTable } from './format';
 import { UsageError, action, print } from './output';
@@ -68,7 +68,7 @@ export function registerEngineCommands(program: Command): void {
         const limit = Number(options.limit);
         if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit "${options.limit}": must be a positive integer`);
         await withClient(async (client) => {
-          const engines = await client.listEngines({ namespace: options.namespace, state: state?.data as EngineState | undefined, limit });
+          const engines = await client.listEngines({ namespace: options.namespace, state: state?.data, limit });
           print(engines, Boolean(options.json), (list: typeof engines) =>
             formatTable(
               ['TAG', 'NAMESPACE', 'STATE', 'STATUS', 'POD', 'STARTED'],

@@ -56,7 +56,7 @@ function policyFrom(options: LaunchOptions): PolicyInput | undefined {
     stateContainer: options.stateContainer,
   };
   const given = Object.entries(policy).filter(([, value]) => value !== undefined);
-  return given.length ? (Object.fromEntries(given) as PolicyInput) : undefined;
+  return given.length ? (Object.fromEntries(given)) : undefined;
 }
 
 export function registerLaunch(program: Command): void {
@@ -88,7 +88,7 @@ export function registerLaunch(program: Command): void {
           mode: options.track ? 'track' : 'create',
           ...(options.file ? { pod: await readManifest(options.file) } : {}),
           ...(policyFrom(options) ? { policy: policyFrom(options) } : {}),
-        } as EnginePodInput;
+        };
         const client = await EngineClient.connect();
         try {
           const launched = await client.launchEngine(input);

@@ -45,7 +45,7 @@ export function createKube(metrics?: Metrics, config: KubeConfig = loadKubeConfi
 
 /** The HTTP status of a failed Kubernetes call, or undefined for a network-level failure. */
 export function statusCode(error: unknown): number | undefined {
-  if (error instanceof ApiException) return error.code as number;
+  if (error instanceof ApiException) return error.code;
   const code = (error as { code?: unknown } | undefined)?.code;
   return typeof code === 'number' ? code : undefined;
 }

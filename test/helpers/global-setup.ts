@@ -1,0 +1,15 @@
+/**
+ * Integration tests run against the real local stack: start it (building binaries once
+ * when the cache is empty) or reuse a running one. The connection settings reach the
+ * tests through the environment, as they reach the CLI.
+ */
+import { stackUp } from '../../src/stack';
+import { TEST_TEMPORAL_OPTIONS } from './stack-options';
+
+export default async function globalSetup(): Promise<void> {
+  const info = await stackUp({ temporal: TEST_TEMPORAL_OPTIONS, restartTemporalIfConfigDiffers: true });
+  process.env.TEMPORAL_ADDRESS = info.temporalAddress;
+  process.env.TEMPORAL_NAMESPACE = info.temporalNamespace;
+  process.env.KUBECONFIG = info.kubeconfigPath;
+  process.env.KPL_STACK_STARTED_BY_TESTS = info.startedNow.length > 0 ? '1' : '';
+}
