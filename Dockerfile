@@ -23,7 +23,7 @@ ENV npm_config_update_notifier=false \
 # Dependencies first, in their own layer, so a source change does not reinstall
 # them. --ignore-scripts: plain `npm ci` would run our `prepare` script (tsc)
 # before the sources are copied; dependency install scripts are not needed either
-# (package.json's allowScripts turns them off: core-bridge's binaries are inside
+# (package.json's allowScripts marks them off: core-bridge's binaries are inside
 # its package, @swc/core's come from its optional per-platform package).
 # devDependencies (typescript) are needed here to build.
 COPY package.json package-lock.json ./

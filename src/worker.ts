@@ -43,15 +43,23 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   const connection = await NativeConnection.connect(temporal.connectionOptions);
   const clientConnection = await Connection.connect(temporal.connectionOptions);
   const client = new Client({ connection: clientConnection, namespace: temporal.namespace });
-  const worker = await Worker.create({
-    connection,
-    namespace: temporal.namespace,
-    taskQueue: TASK_QUEUE,
-    identity: options.identity,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
-    activities: createActivities({ kube, watchers, config, metrics, logger, temporal: client }),
-    shutdownGraceTime: config.shutdownGraceMs,
-  });
+  let worker: Worker;
+  try {
+    worker = await Worker.create({
+      connection,
+      namespace: temporal.namespace,
+      taskQueue: TASK_QUEUE,
+      ...(options.identity ? { identity: options.identity } : {}),
+      ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+      activities: createActivities({ kube, watchers, config, metrics, logger, temporal: client }),
+      shutdownGraceTime: config.shutdownGraceMs,
+    });
+  } catch (error) {
+    // A worker that cannot start must not hold its connections open and hang the process.
+    await clientConnection.close();
+    await connection.close();
+    throw error;
+  }
   const server = config.metricsPort ? await serveMetrics(metrics, config.metricsPort, config.metricsHost) : undefined;
   const address = server?.address();
   logger.info({ taskQueue: TASK_QUEUE, temporal: temporal.address, namespace: temporal.namespace }, 'worker started');

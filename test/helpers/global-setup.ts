@@ -11,5 +11,6 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEMPORAL_ADDRESS = info.temporalAddress;
   process.env.TEMPORAL_NAMESPACE = info.temporalNamespace;
   process.env.KUBECONFIG = info.kubeconfigPath;
-  process.env.KPL_STACK_STARTED_BY_TESTS = info.startedNow.length > 0 ? '1' : '';
+  // Stop the stack afterwards only if the tests brought it up from nothing.
+  process.env.KPL_STACK_STARTED_BY_TESTS = info.startedNow.includes('etcd') ? '1' : '';
 }

@@ -9,6 +9,7 @@ import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { Connection } from '@temporalio/client';
 import { LOCAL_STACK_ANNOTATIONS, SEARCH_ATTRIBUTES } from '../../src/contract/names';
 import { FAKE_NODE_NAME, stackUp, type StackInfo } from '../../src/stack';
+import { TEST_TEMPORAL_OPTIONS } from '../helpers/stack-options';
 
 const NS = 'default';
 let info: StackInfo;
@@ -72,14 +73,14 @@ async function waitGone(name: string, timeoutMs = 15_000): Promise<void> {
 }
 
 beforeAll(async () => {
-  info = await stackUp();
+  info = await stackUp({ temporal: TEST_TEMPORAL_OPTIONS });
   const kc = new KubeConfig();
   kc.loadFromFile(info.kubeconfigPath);
   core = kc.makeApiClient(CoreV1Api);
 }, 30 * 60_000);
 
 test('a second stackUp reuses every server', async () => {
-  const again = await stackUp({ log: () => undefined });
+  const again = await stackUp({ temporal: TEST_TEMPORAL_OPTIONS, log: () => undefined });
   expect(again.startedNow).toEqual([]);
   expect(again.kubeconfigPath).toBe(info.kubeconfigPath);
 });

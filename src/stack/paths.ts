@@ -1,0 +1,105 @@
+/**
+ * Where the local stack keeps things (cache, state, package files) and which loopback
+ * ports it listens on.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PACKAGE_NAME } from '../contract/names';
+
+export const HOST = '127.0.0.1';
+
+/**
+ * Fixed ports: clients (tests, the CLI, a user's shell after `stack env`) must find the
+ * servers without asking us. etcd and the scheduler use non-default ports so a user's
+ * own etcd or cluster components on the default ones do not clash.
+ */
+export const PORTS = {
+  temporal: 7233,
+  temporalUi: 8233,
+  etcdClient: 12379,
+  etcdPeer: 12380,
+  apiserver: 6443,
+  scheduler: 12259,
+  kwok: 12260,
+} as const;
+
+export const TEMPORAL_ADDRESS = `${HOST}:${PORTS.temporal}`;
+export const TEMPORAL_NAMESPACE = 'default';
+export const UI_URL = `http://${HOST}:${PORTS.temporalUi}`;
+export const APISERVER_URL = `https://${HOST}:${PORTS.apiserver}`;
+export const ETCD_URL = `http://${HOST}:${PORTS.etcdClient}`;
+
+export function cacheRoot(): string {
+  const xdg = process.env.XDG_CACHE_HOME;
+  const base = xdg !== undefined && xdg !== '' ? xdg : path.join(os.homedir(), '.cache');
+  return path.join(base, PACKAGE_NAME);
+}
+
+export function binCacheDir(): string {
+  return path.join(cacheRoot(), 'bin');
+}
+
+export function defaultStateDir(): string {
+  const fromEnv = process.env.KPL_STACK_DIR;
+  return fromEnv !== undefined && fromEnv !== '' ? path.resolve(fromEnv) : path.join(cacheRoot(), 'stack');
+}
+
+let cachedPackageRoot: string | undefined;
+
+/**
+ * The directory holding our package.json. Found by walking up because this file runs
+ * both as `src/stack/*.ts` (Jest) and as `dist/src/stack/*.js` (after tsc).
+ */
+export function packageRoot(): string {
+  if (cachedPackageRoot !== undefined) return cachedPackageRoot;
+  let dir = __dirname;
+  for (;;) {
+    const candidate = path.join(dir, 'package.json');
+    if (fs.existsSync(candidate)) {
+      try {
+        const pkg = JSON.parse(fs.readFileSync(candidate, 'utf8')) as { name?: unknown };
+        if (pkg.name === PACKAGE_NAME) {
+          cachedPackageRoot = dir;
+          return dir;
+        }
+      } catch {
+        // An unreadable package.json on the way up is not ours; keep walking.
+      }
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) {
+      throw new Error(`cannot find the ${PACKAGE_NAME} package root above ${__dirname}`);
+    }
+    dir = parent;
+  }
+}
+
+/** The Go wrapper modules live in the package source, shipped with it (package.json `files`). */
+export function goModuleDir(name: string): string {
+  return path.join(packageRoot(), 'src', 'stack', 'go', name);
+}
+
+export function kwokStageDir(): string {
+  return path.join(packageRoot(), 'src', 'stack', 'kwok');
+}
+
+/** Layout of the state dir. */
+export function statePaths(stateDir: string) {
+  const kube = path.join(stateDir, 'kube');
+  return {
+    root: stateDir,
+    pids: path.join(stateDir, 'pids'),
+    logs: path.join(stateDir, 'logs'),
+    temporalDb: path.join(stateDir, 'temporal.sqlite'),
+    temporalConfig: path.join(stateDir, 'temporal-options.json'),
+    etcdData: path.join(stateDir, 'etcd'),
+    kube,
+    certDir: path.join(kube, 'certs'),
+    token: path.join(kube, 'admin-token'),
+    tokenAuthFile: path.join(kube, 'tokens.csv'),
+    serviceAccountKey: path.join(kube, 'sa.key'),
+    kubeconfig: path.join(stateDir, 'kubeconfig'),
+  };
+}
+export type StatePaths = ReturnType<typeof statePaths>;
