@@ -16,6 +16,7 @@ import { SEARCH_ATTRIBUTES, TASK_QUEUE, WORKFLOW_TYPES, enginePodWorkflowId, typ
 import { InvalidInputError } from './contract/normalize';
 import { describeIssues, enginePodInputSchema, engineStateSchema, namespaceSchema, type EnginePodInput } from './contract/schemas';
 import { connectClient } from './temporal';
+import { loadConfig } from './config';
 
 export { InvalidInputError };
 export type { EnginePodInput, EngineOutcome, EngineSnapshot };
@@ -46,10 +47,14 @@ export interface EngineSummary extends EngineRef {
 }
 
 export class EngineClient {
-  constructor(readonly temporal: Client) {}
+  constructor(
+    readonly temporal: Client,
+    readonly taskQueue: string = TASK_QUEUE,
+  ) {}
 
+  /** Connects with Temporal's environment settings; KPL_TASK_QUEUE picks another queue. */
   static async connect(): Promise<EngineClient> {
-    return new EngineClient(await connectClient());
+    return new EngineClient(await connectClient(), loadConfig().taskQueue);
   }
 
   async launchEngine(input: EnginePodInput): Promise<LaunchedEngine> {
@@ -59,7 +64,7 @@ export class EngineClient {
     const workflowId = enginePodWorkflowId(namespace, tag);
     try {
       const handle = await this.temporal.workflow.start(WORKFLOW_TYPES.enginePod, {
-        taskQueue: TASK_QUEUE,
+        taskQueue: this.taskQueue,
         workflowId,
         // The caller's input as sent: the worker applies its own defaults when it validates.
         args: [input],

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { cleanupSchema, durationSchema, engineTagSchema, namespaceSchema, stateSourceSchema } from './contract/schemas';
 import type { EnginePolicy } from './contract/messages';
+import { TASK_QUEUE } from './contract/names';
 
 export const BUILT_IN_POLICY: EnginePolicy = {
   cleanup: 'ALL',
@@ -29,6 +30,7 @@ const port = z.coerce.number().int().min(0).max(65535);
 
 const envSchema = z.object({
   KPL_INSTANCE: engineTagSchema.default('default'),
+  KPL_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
   KPL_NAMESPACES: namespaceList.optional(),
   KPL_DEFAULT_CLEANUP: cleanupSchema.optional(),
   KPL_DEFAULT_RETAIN_PERIOD: durationSchema.optional(),
@@ -48,6 +50,8 @@ const envSchema = z.object({
 export interface Config {
   /** Value of the instance label on the pods this installation creates and recovers. */
   instance: string;
+  /** The engine queue; another value isolates a second installation (or a test run) on one Temporal namespace. */
+  taskQueue: string;
   /** Namespaces this installation may manage; undefined = any. */
   namespaces?: string[];
   defaultPolicy: EnginePolicy;
@@ -76,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   return {
     instance: e.KPL_INSTANCE,
+    taskQueue: e.KPL_TASK_QUEUE,
     namespaces: e.KPL_NAMESPACES,
     defaultPolicy: {
       cleanup: e.KPL_DEFAULT_CLEANUP ?? BUILT_IN_POLICY.cleanup,

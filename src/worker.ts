@@ -7,11 +7,11 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Config } from './config';
-import { TASK_QUEUE } from './contract/names';
 import { createKube, type Kube } from './k8s/kube';
 import { PodWatchers } from './k8s/pod-watcher';
 import type { Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
+import { installRuntime } from './runtime';
 import { temporalSettings, type TemporalSettings } from './temporal';
 
 export interface WorkerHandle {
@@ -40,6 +40,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   const metrics = createMetrics({ defaultMetrics: true });
   const kube = options.kube ?? createKube(metrics);
   const watchers = new PodWatchers(kube, logger);
+  installRuntime(logger);
   const connection = await NativeConnection.connect(temporal.connectionOptions);
   const clientConnection = await Connection.connect(temporal.connectionOptions);
   const client = new Client({ connection: clientConnection, namespace: temporal.namespace });
@@ -48,7 +49,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     worker = await Worker.create({
       connection,
       namespace: temporal.namespace,
-      taskQueue: TASK_QUEUE,
+      taskQueue: config.taskQueue,
       ...(options.identity ? { identity: options.identity } : {}),
       ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
       activities: createActivities({ kube, watchers, config, metrics, logger, temporal: client }),
@@ -62,7 +63,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   }
   const server = config.metricsPort ? await serveMetrics(metrics, config.metricsPort, config.metricsHost) : undefined;
   const address = server?.address();
-  logger.info({ taskQueue: TASK_QUEUE, temporal: temporal.address, namespace: temporal.namespace }, 'worker started');
+  logger.info({ taskQueue: config.taskQueue, temporal: temporal.address, namespace: temporal.namespace }, 'worker started');
   return {
     worker,
     metrics,

@@ -38,9 +38,20 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 const noop = () => undefined;
 const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };
 
-/** A worker in this process; `env` overrides KPL_* settings for this worker only. */
-export async function startWorker(env: Record<string, string> = {}): Promise<{ handle: WorkerHandle; config: Config; stop: () => Promise<void> }> {
-  const config = loadConfig({ KPL_METRICS_PORT: '0', KPL_LOG_LEVEL: 'warn', ...env });
+export interface TestWorker {
+  handle: WorkerHandle;
+  config: Config;
+  /** A client whose launches go to this worker's queue. */
+  engines(): Promise<EngineClient>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A worker in this process on a queue of its own, so test files (and developers running
+ * tests at once) never serve each other's workflows. `env` overrides KPL_* settings.
+ */
+export async function startWorker(env: Record<string, string> = {}): Promise<TestWorker> {
+  const config = loadConfig({ KPL_METRICS_PORT: '0', KPL_LOG_LEVEL: 'warn', KPL_TASK_QUEUE: `test-${randomUUID()}`, ...env });
   const handle = await createWorker({
     config,
     logger: createLogger(config.logLevel, { pretty: false }),
@@ -50,6 +61,7 @@ export async function startWorker(env: Record<string, string> = {}): Promise<{ h
   return {
     handle,
     config,
+    engines: async () => new EngineClient(await temporalClient(), config.taskQueue),
     stop: async () => {
       handle.shutdown();
       await running;
@@ -69,10 +81,6 @@ export function driverManifest(annotations: Partial<Record<keyof typeof LOCAL_ST
     Object.entries(annotations).map(([key, value]) => [LOCAL_STACK_ANNOTATIONS[key as keyof typeof LOCAL_STACK_ANNOTATIONS], value]),
   );
   return { ...fixture, metadata: { labels, annotations: stackAnnotations } } as NonNullable<EnginePodInput['pod']>;
-}
-
-export async function engineClient(): Promise<EngineClient> {
-  return new EngineClient(await temporalClient());
 }
 
 export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {

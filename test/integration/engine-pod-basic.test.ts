@@ -6,20 +6,20 @@ import type { CoreV1Api } from '@kubernetes/client-node';
 import type { Client } from '@temporalio/client';
 import { EngineClient } from '../../src/client';
 import { ENGINE_TAG_LABEL, INSTANCE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, enginePodWorkflowId } from '../../src/contract/names';
-import { driverManifest, eventually, kubeApi, newTag, podsWithTag, startWorker, temporalClient } from '../helpers/env';
+import { driverManifest, eventually, kubeApi, newTag, podsWithTag, startWorker, type TestWorker } from '../helpers/env';
 import { PodRecorder } from '../helpers/pod-recorder';
 
 const NS = 'default';
 let core: CoreV1Api;
 let temporal: Client;
 let engines: EngineClient;
-let worker: Awaited<ReturnType<typeof startWorker>>;
+let worker: TestWorker;
 
 beforeAll(async () => {
   core = kubeApi();
-  temporal = await temporalClient();
-  engines = new EngineClient(temporal);
   worker = await startWorker();
+  engines = await worker.engines();
+  temporal = engines.temporal;
 });
 
 afterAll(async () => {
