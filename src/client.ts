@@ -25,6 +25,10 @@ export class EngineNotFoundError extends Error {
   override name = 'EngineNotFoundError';
 }
 
+export class EngineAlreadyEndedError extends Error {
+  override name = 'EngineAlreadyEndedError';
+}
+
 export interface EngineRef {
   tag: string;
   namespace: string;
@@ -96,7 +100,12 @@ export class EngineClient {
 
   /** Kills the engine and returns its snapshot once the pod's delete is accepted. */
   async killEngine(ref: EngineRef, reason?: string): Promise<EngineSnapshot> {
-    await this.describe(ref);
+    const description = await this.describe(ref);
+    if (description.status.name !== 'RUNNING') {
+      // A closed workflow takes no update; say what the engine ended as, like the workflow would.
+      const ended = description.status.name === 'COMPLETED' ? ((await this.handle(ref).result()) as EngineOutcome).state : description.status.name;
+      throw new EngineAlreadyEndedError(`Engine ${ref.tag} is already ${ended}: there is nothing to kill`);
+    }
     return this.handle(ref).executeUpdate(killUpdate, { args: [{ reason }] });
   }
 

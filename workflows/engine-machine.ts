@@ -155,7 +155,8 @@ export class EngineMachine {
     }
     if (this.isTerminal) {
       delete deadlines.maxLifetimeUntil;
-      if (!s.podDeleted && s.podUid) deadlines.deleteAt = addMs(s.terminatedAt ?? at, policy.retainPeriodMs);
+      // Only a pod the cleanup policy will delete gets a date: a kept pod has none to show.
+      if (this.hasPod && this.cleanupDeletes) deadlines.deleteAt = addMs(s.terminatedAt ?? at, policy.retainPeriodMs);
       else delete deadlines.deleteAt;
     }
     this.snapshot = { ...s, deadlines };

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from './duration';
-import { ENGINE_STATES } from './names';
+import { ENGINE_STATES, ENGINE_TAG_LABEL, INSTANCE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './names';
 import { isValidLabelValue, isValidPodName } from '../k8s/pod-name';
 
 /** Bigger manifests than this are a mistake, and would crowd Temporal's 2 MB payload limit. */
@@ -96,6 +96,16 @@ export const enginePodInputSchema = z
     if (mode === 'track' && input.pod) {
       ctx.addIssue({ code: 'custom', path: ['pod'], message: 'must be absent in track mode: the pod is created by someone else' });
     }
+    const labels = input.pod?.metadata?.labels ?? {};
+    const labelIssue = (key: string, message: string) =>
+      ctx.addIssue({ code: 'custom', path: ['pod', 'metadata', 'labels'], message: `would override the labels that mark the pod ours: ${key} ${message}` });
+    if (labels[ENGINE_TAG_LABEL] !== undefined && labels[ENGINE_TAG_LABEL] !== input.tag) {
+      labelIssue(ENGINE_TAG_LABEL, `is "${labels[ENGINE_TAG_LABEL]}" but the engine's tag is "${input.tag}"`);
+    }
+    if (labels[MANAGED_BY_LABEL] !== undefined && labels[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) {
+      labelIssue(MANAGED_BY_LABEL, `must be ${MANAGED_BY_VALUE} or absent`);
+    }
+    if (labels[INSTANCE_LABEL] !== undefined) labelIssue(INSTANCE_LABEL, 'is set by the worker (KPL_INSTANCE): leave it out');
     const manifestNamespace = input.pod?.metadata?.namespace;
     if (manifestNamespace !== undefined && manifestNamespace !== input.namespace) {
       ctx.addIssue({
