@@ -1,5 +1,6 @@
 import type { ActivityDeps } from './deps';
 import { createPodActivities } from './pods';
+import { createRecoveryActivities } from './recovery';
 
 export type { ActivityDeps } from './deps';
 
@@ -7,6 +8,7 @@ export type { ActivityDeps } from './deps';
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createPodActivities(deps),
+    ...createRecoveryActivities(deps),
   };
 }
 

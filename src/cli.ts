@@ -8,6 +8,7 @@ import { registerDevCommand } from './cli/dev';
 import { registerEngineCommands } from './cli/engines';
 import { registerLaunch } from './cli/launch';
 import { registerStackCommands, registerWorkerCommand } from './cli/operate';
+import { registerRecoverCommand } from './cli/recover';
 import { EXIT } from './cli/output';
 
 export function buildProgram(): Command {
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     });
   registerLaunch(program);
   registerEngineCommands(program);
+  registerRecoverCommand(program);
   registerWorkerCommand(program);
   registerStackCommands(program);
   registerDevCommand(program);

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { cleanupSchema, durationSchema, engineTagSchema, namespaceSchema, stateSourceSchema } from './contract/schemas';
 import type { EnginePolicy } from './contract/messages';
-import { TASK_QUEUE } from './contract/names';
+import { ENGINE_TAG_LABEL, TASK_QUEUE } from './contract/names';
 
 export const BUILT_IN_POLICY: EnginePolicy = {
   cleanup: 'ALL',
@@ -40,6 +40,9 @@ const envSchema = z.object({
   KPL_DEFAULT_STATE_SOURCE: stateSourceSchema.optional(),
   KPL_DEFAULT_STATE_CONTAINER: z.string().min(1).optional(),
   KPL_RECOVERY_INTERVAL: durationSchema.default(10 * 60_000),
+  KPL_RECOVERY_ON_START: z.enum(['true', 'false']).default('true'),
+  KPL_RECOVERY_SELECTOR: z.string().min(1).default(ENGINE_TAG_LABEL),
+  KPL_RECOVERY_PAGE_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
   KPL_WATCH_WINDOW: durationSchema.default(60 * 60_000),
   KPL_METRICS_PORT: port.default(9464),
   KPL_METRICS_HOST: z.string().min(1).default('0.0.0.0'),
@@ -56,6 +59,11 @@ export interface Config {
   namespaces?: string[];
   defaultPolicy: EnginePolicy;
   recoveryIntervalMs: number;
+  /** Run recovery and keep its Schedule current when the worker starts. */
+  recoveryOnStart: boolean;
+  /** Label selector of the pods recovery looks at (default: has kyuubi-unique-tag). */
+  recoverySelector: string;
+  recoveryPageSize: number;
   /** How long one watchPod activity waits for a change before it returns and is re-issued. */
   watchWindowMs: number;
   /** 0 = no metrics endpoint. */
@@ -92,6 +100,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       stateContainer: e.KPL_DEFAULT_STATE_CONTAINER ?? BUILT_IN_POLICY.stateContainer,
     },
     recoveryIntervalMs: e.KPL_RECOVERY_INTERVAL,
+    recoveryOnStart: e.KPL_RECOVERY_ON_START === 'true',
+    recoverySelector: e.KPL_RECOVERY_SELECTOR,
+    recoveryPageSize: e.KPL_RECOVERY_PAGE_SIZE,
     watchWindowMs: e.KPL_WATCH_WINDOW,
     metricsPort: e.KPL_METRICS_PORT,
     metricsHost: e.KPL_METRICS_HOST,

@@ -11,6 +11,7 @@ import { createKube, type Kube } from './k8s/kube';
 import { PodWatchers } from './k8s/pod-watcher';
 import type { Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
+import { startRecovery } from './recovery/start';
 import { installRuntime } from './runtime';
 import { temporalSettings, type TemporalSettings } from './temporal';
 
@@ -71,7 +72,14 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     shutdown: () => worker.shutdown(),
     async run() {
       try {
-        await worker.run();
+        const running = worker.run();
+        if (config.recoveryOnStart) {
+          // The worker serves engines even when recovery cannot start now; the Schedule retries.
+          await startRecovery(client, config, recoveryNamespaces(config, kube), logger).catch((error: unknown) =>
+            logger.error({ err: error }, 'recovery could not be started at worker start'),
+          );
+        }
+        await running;
       } finally {
         server?.close();
         await watchers.stopAll();
@@ -98,4 +106,11 @@ function serveMetrics(metrics: Metrics, port: number, host: string): Promise<htt
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));
   });
+}
+
+/** The namespaces this worker recovers: the allow-list, else the kube context's namespace. */
+function recoveryNamespaces(config: Config, kube: Kube): string[] {
+  if (config.namespaces) return config.namespaces;
+  const context = kube.config.getContextObject(kube.config.getCurrentContext());
+  return [context?.namespace ?? 'default'];
 }

@@ -1,1 +1,2 @@
 export { enginePod } from './engine-pod';
+export { podRecovery } from './recovery';

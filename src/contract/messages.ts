@@ -5,6 +5,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { SEARCH_ATTRIBUTES, type EngineState } from './names';
+import type { RecoveryReport } from '../recovery/plan';
 
 export type CleanupPolicy = 'ALL' | 'COMPLETED' | 'NONE';
 export type StateSource = 'POD' | 'CONTAINER';
@@ -139,3 +140,20 @@ export const KILL_REASONS = {
   pendingTimeout: 'PendingTimeout',
   cancelled: 'WorkflowCancelled',
 } as const;
+
+export interface RecoveryInput {
+  namespace: string;
+  /** Decide and report, change nothing. */
+  dryRun?: boolean;
+  /** Label selector; default the worker's KPL_RECOVERY_SELECTOR (has kyuubi-unique-tag). */
+  selector?: string;
+  pageSize?: number;
+}
+
+/** What continue-as-new carries between pages of one recovery run. */
+export interface CarriedRecovery {
+  report: RecoveryReport;
+  continueToken?: string;
+}
+
+export const recoveryProgressQuery = defineQuery<RecoveryReport>('recoveryProgress');

@@ -65,3 +65,8 @@ export function recoveryWorkflowId(namespace: string): string {
 export function recoveryScheduleId(namespace: string): string {
   return `pod-recovery-${namespace}`;
 }
+
+/** A dry run never shares the real run's id, so it can run beside it. */
+export function recoveryDryRunWorkflowId(namespace: string, runId: string): string {
+  return `${recoveryWorkflowId(namespace)}/dry-run/${runId}`;
+}

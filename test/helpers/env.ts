@@ -51,7 +51,14 @@ export interface TestWorker {
  * tests at once) never serve each other's workflows. `env` overrides KPL_* settings.
  */
 export async function startWorker(env: Record<string, string> = {}): Promise<TestWorker> {
-  const config = loadConfig({ KPL_METRICS_PORT: '0', KPL_LOG_LEVEL: 'warn', KPL_TASK_QUEUE: `test-${randomUUID()}`, ...env });
+  const config = loadConfig({
+    KPL_METRICS_PORT: '0',
+    KPL_LOG_LEVEL: 'warn',
+    KPL_TASK_QUEUE: `test-${randomUUID()}`,
+    // Recovery touches every labelled pod of a namespace: only tests about it turn it on.
+    KPL_RECOVERY_ON_START: 'false',
+    ...env,
+  });
   const handle = await createWorker({
     config,
     logger: createLogger(config.logLevel, { pretty: false }),
