@@ -82,8 +82,12 @@ export class EngineMachine {
     return this.snapshot.killRequest !== undefined;
   }
 
-  /** Records what an activity saw; returns whether the engine state changed. */
+  /**
+   * Records what an activity saw; returns whether the engine state changed. A terminal
+   * engine is final: a late observation (say, of the pod we just killed) changes nothing.
+   */
   observe(observation: PodObservation, at: string): boolean {
+    if (this.isTerminal) return false;
     const previous = this.snapshot.state;
     const s = this.snapshot;
     this.snapshot = {
@@ -102,6 +106,11 @@ export class EngineMachine {
       deleteReason: observation.gone && !s.podDeleted ? 'DeletedExternally' : s.deleteReason,
     };
     this.enter(observation.state, at, observation.reason);
+    if (this.isTerminal && !this.snapshot.terminatedAt) {
+      // Terminal with no container end time (a driver stuck waiting, a vanished pod):
+      // the engine ended when we saw it end, and retention counts from then.
+      this.snapshot = { ...this.snapshot, terminatedAt: at };
+    }
     this.refreshDeadlines(at);
     return previous !== this.snapshot.state;
   }
@@ -116,8 +125,9 @@ export class EngineMachine {
     this.snapshot = { ...this.snapshot, podDeleted: true, deleteReason: reason, deadlines };
   }
 
-  /** Ends the engine with a state of our making (kill, timeout, create failure). */
+  /** Ends the engine with a state of our making (kill, timeout, create failure); once. */
   finish(state: EngineState, at: string, reason?: string, message?: string): void {
+    if (this.isTerminal) return;
     this.snapshot = { ...this.snapshot, reason: reason ?? this.snapshot.reason, message: message ?? this.snapshot.message };
     this.enter(state, at, reason);
     this.snapshot = { ...this.snapshot, terminatedAt: this.snapshot.terminatedAt ?? at };

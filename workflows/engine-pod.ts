@@ -30,6 +30,7 @@ import {
   searchAttributeKeys,
   type CarriedEngine,
   type EngineOutcome,
+  type KillRequest,
   type NormalizedEngineInput,
 } from '../src/contract/messages';
 import { EngineMachine } from './engine-machine';
@@ -60,11 +61,12 @@ export async function enginePod(rawInput: unknown, carried?: CarriedEngine): Pro
   const machine = carried ? EngineMachine.resume(carried) : EngineMachine.starting(rawInput, now());
 
   setHandler(engineStateQuery, () => machine.snapshot);
-  setHandler(killSignal, ({ reason }) => machine.requestKill(reason || KILL_REASONS.default, now()));
+  // `request?`: a raw caller (JVM, CLI) may send the kill with no argument at all.
+  setHandler(killSignal, (request?: KillRequest) => machine.requestKill(request?.reason || KILL_REASONS.default, now()));
   setHandler(
     killUpdate,
-    async ({ reason }) => {
-      machine.requestKill(reason || KILL_REASONS.default, now());
+    async (request?: KillRequest) => {
+      machine.requestKill(request?.reason || KILL_REASONS.default, now());
       await condition(() => machine.snapshot.podDeleted || machine.isTerminal);
       return machine.snapshot;
     },
@@ -82,7 +84,7 @@ export async function enginePod(rawInput: unknown, carried?: CarriedEngine): Pro
 
   try {
     if (!carried) {
-      machine.begin(await normalizeInput(rawInput));
+      machine.begin(await validated(machine, rawInput));
       publish(machine, true);
     }
     await live(machine);
@@ -94,6 +96,23 @@ export async function enginePod(rawInput: unknown, carried?: CarriedEngine): Pro
       await CancellationScope.nonCancellable(() => deleteIfOwned(machine, KILL_REASONS.cancelled));
     }
     throw error;
+  }
+}
+
+/**
+ * The normalized input, or the workflow fails with the activity's InvalidEngineInput,
+ * after recording FAILED where `list --state` and a status query look.
+ */
+async function validated(machine: EngineMachine, rawInput: unknown): Promise<NormalizedEngineInput> {
+  try {
+    return await normalizeInput(rawInput);
+  } catch (error) {
+    // A local activity's failure reaches the workflow unwrapped; a retried one may not.
+    const cause = error instanceof ActivityFailure ? error.cause : error;
+    if (!(cause instanceof ApplicationFailure) || cause.type !== FAILURE_TYPES.invalidInput) throw error;
+    machine.finish('FAILED', now(), cause.type, cause.message);
+    publish(machine);
+    throw cause;
   }
 }
 
@@ -117,6 +136,8 @@ async function live(machine: EngineMachine): Promise<void> {
       continue;
     }
     if (workflowInfo().continueAsNewSuggested) {
+      // No kill update waits here: its handler sets killRequested at once, so the kill
+      // branch above runs first and this wait cannot deadlock on it.
       await condition(allHandlersFinished);
       await continueAsNew<typeof import('./engine-pod').enginePod>(undefined, machine.carry());
     }
@@ -139,22 +160,7 @@ async function live(machine: EngineMachine): Promise<void> {
 
 async function acquirePod(machine: EngineMachine, input: NormalizedEngineInput): Promise<void> {
   try {
-    const observation =
-      input.mode === 'create'
-        ? await createPod(input)
-        : await untilInterrupted(
-            machine,
-            () =>
-              findPod({
-                namespace: input.namespace,
-                tag: input.tag,
-                podName: input.podName,
-                podUid: input.podUid,
-                deadline: machine.snapshot.deadlines.submitUntil ?? now(),
-                stateOptions: input.policy,
-              }),
-            undefined,
-          );
+    const observation = input.mode === 'create' ? await create(machine, input) : await find(machine, input);
     if (observation) {
       machine.observe(observation, now());
     } else if (!machine.killRequested) {
@@ -166,6 +172,29 @@ async function acquirePod(machine: EngineMachine, input: NormalizedEngineInput):
     machine.finish('FAILED', now(), error.cause.type ?? 'CreateFailed', error.cause.message);
   }
   publish(machine);
+}
+
+/**
+ * A kill before the create leaves nothing to create. Once started, the create is shielded
+ * from cancellation: a cancelled create may still make the pod, and only a create whose
+ * result we hold lets the cancellation handler delete it.
+ */
+async function create(machine: EngineMachine, input: NormalizedEngineInput) {
+  if (machine.killRequested) return undefined;
+  return CancellationScope.nonCancellable(() => createPod(input));
+}
+
+/**
+ * Waits for spark-submit's pod until the submit deadline or a kill. A kill cancels the
+ * wait, so one immediate look follows it: a pod that appeared meanwhile is still found,
+ * and the kill deletes it rather than leaving it to run unowned.
+ */
+async function find(machine: EngineMachine, input: NormalizedEngineInput) {
+  const lookup = (deadline: string) =>
+    findPod({ namespace: input.namespace, tag: input.tag, podName: input.podName, podUid: input.podUid, deadline, stateOptions: input.policy });
+  const found = await untilInterrupted(machine, () => lookup(machine.snapshot.deadlines.submitUntil ?? now()), undefined);
+  if (found || !machine.killRequested) return found;
+  return lookup(now());
 }
 
 async function failStuckPending(machine: EngineMachine): Promise<void> {

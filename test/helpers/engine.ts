@@ -7,12 +7,15 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { engineStateQuery, type EngineSnapshot } from '../../src/contract/messages';
 import { ENGINE_TAG_LABEL, enginePodWorkflowId, type EngineState } from '../../src/contract/names';
-import { driverManifest, eventually, podsWithTag } from './env';
+import type { enginePod } from '../../workflows/engine-pod';
+import { driverManifest, eventually, newTag, podsWithTag } from './env';
 
 export type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
-export function engineHandle(temporalClient: Client, namespace: string, tag: string, runId?: string): WorkflowHandle {
-  return temporalClient.workflow.getHandle(enginePodWorkflowId(namespace, tag), runId);
+export type EngineHandle = WorkflowHandle<typeof enginePod>;
+
+export function engineHandle(temporalClient: Client, namespace: string, tag: string, runId?: string): EngineHandle {
+  return temporalClient.workflow.getHandle<typeof enginePod>(enginePodWorkflowId(namespace, tag), runId);
 }
 
 /** Polls the engineState query until `accept` holds; returns that snapshot. */
@@ -55,5 +58,30 @@ export async function createForeignPod(core: CoreV1Api, namespace: string, pod: 
 export async function deletePodsWithTag(core: CoreV1Api, namespace: string, tag: string): Promise<void> {
   for (const pod of await podsWithTag(core, namespace, tag)) {
     await core.deleteNamespacedPod({ namespace, name: pod.metadata?.name ?? '', gracePeriodSeconds: 0 }).catch(() => undefined);
+  }
+}
+
+/**
+ * Tags a test file uses, so afterAll can end what a failed test left running: a workflow
+ * whose worker is gone would keep its pod forever.
+ */
+export class Leftovers {
+  private readonly tags = new Set<string>();
+
+  constructor(private readonly namespace: string) {}
+
+  tag(): string {
+    const tag = newTag();
+    this.tags.add(tag);
+    return tag;
+  }
+
+  async clear(core: CoreV1Api, temporalClient: Client | undefined): Promise<void> {
+    for (const tag of this.tags) {
+      if (temporalClient) {
+        await engineHandle(temporalClient, this.namespace, tag).terminate('test cleanup').catch(() => undefined);
+      }
+      await deletePodsWithTag(core, this.namespace, tag);
+    }
   }
 }

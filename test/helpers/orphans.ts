@@ -26,7 +26,7 @@ export async function createOrphan(
     body: {
       ...manifest,
       metadata: { ...manifest.metadata, name: `orphan-${tag}`, labels: { ...manifest.metadata?.labels, [ENGINE_TAG_LABEL]: tag, ...labels } },
-    } as V1Pod,
+    },
   });
 }
 

@@ -56,13 +56,19 @@ export async function startWrappedWorker(wrap: ActivityWrapper, env: Record<stri
   };
 }
 
-/** Delays one activity by `ms` before it runs, leaving the others as they are. */
-export function delayed<K extends keyof Activities>(name: K, ms: number): ActivityWrapper {
+/**
+ * Delays one activity by `ms`: `before` it runs (a slow create), or `after` it has done
+ * its work and before its result reaches the workflow (a completion still in flight).
+ */
+export function delayed<K extends keyof Activities>(name: K, ms: number, when: 'before' | 'after' = 'before'): ActivityWrapper {
+  const pause = () => new Promise((resolve) => setTimeout(resolve, ms));
   return (real) => ({
     ...real,
     [name]: async (...args: Parameters<Activities[K]>) => {
-      await new Promise((resolve) => setTimeout(resolve, ms));
-      return (real[name] as (...a: Parameters<Activities[K]>) => ReturnType<Activities[K]>)(...args);
+      if (when === 'before') await pause();
+      const result = await (real[name] as (...a: Parameters<Activities[K]>) => ReturnType<Activities[K]>)(...args);
+      if (when === 'after') await pause();
+      return result;
     },
   });
 }

@@ -25,7 +25,7 @@ type Scenario = (engines: EngineClient, core: CoreV1Api) => Promise<WorkflowHand
 const NS = 'default';
 
 async function launch(engines: EngineClient, input: Omit<EnginePodInput, 'tag' | 'namespace'>): Promise<WorkflowHandle> {
-  const launched = await engines.launchEngine({ tag: newTag(), namespace: NS, ...input } as EnginePodInput);
+  const launched = await engines.launchEngine({ tag: newTag(), namespace: NS, ...input });
   return engines.temporal.workflow.getHandle(launched.workflowId);
 }
 

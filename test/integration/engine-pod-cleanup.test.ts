@@ -5,15 +5,15 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
 import type { EnginePodInput } from '../../src/contract/schemas';
 import type { EngineClient } from '../../src/client';
-import { driverManifest, eventually, kubeApi, newTag, podsWithTag, startWorker, type TestWorker } from '../helpers/env';
-import { createForeignPod, deletePodsWithTag, engineHandle, foreignPod, historyOf, scheduledActivities, untilNoPods, untilState } from '../helpers/engine';
+import { driverManifest, eventually, kubeApi, podsWithTag, startWorker, type TestWorker } from '../helpers/env';
+import { createForeignPod, engineHandle, foreignPod, historyOf, Leftovers, scheduledActivities, untilNoPods, untilState } from '../helpers/engine';
 import { PodRecorder } from '../helpers/pod-recorder';
 
 const NS = 'default';
+const leftovers = new Leftovers(NS);
 let core: CoreV1Api;
 let worker: TestWorker;
 let engines: EngineClient;
-const tags: string[] = [];
 
 beforeAll(async () => {
   core = kubeApi();
@@ -22,7 +22,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const tag of tags) await deletePodsWithTag(core, NS, tag);
+  await leftovers.clear(core, engines?.temporal);
   await worker?.stop();
   await engines?.temporal.connection.close();
 });
@@ -31,8 +31,7 @@ type Cleanup = NonNullable<EnginePodInput['policy']>['cleanup'];
 
 /** Runs an engine whose pod exits with `exitCode` to its outcome. */
 async function runToEnd(cleanup: Cleanup, exitCode: string) {
-  const tag = newTag();
-  tags.push(tag);
+  const tag = leftovers.tag();
   const recorder = await PodRecorder.start(NS, tag);
   try {
     const launched = await engines.launchEngine({
@@ -75,8 +74,7 @@ test('cleanup NONE keeps both finished and failed pods', async () => {
 });
 
 test('the retention delete spares a newer pod that took the same name (uid precondition)', async () => {
-  const tag = newTag();
-  tags.push(tag);
+  const tag = leftovers.tag();
   const launched = await engines.launchEngine({
     tag,
     namespace: NS,

@@ -48,13 +48,13 @@ test('a starting worker deletes old terminated orphans, retains recent ones, ado
     KPL_DEFAULT_RETAIN_PERIOD: `${RETAIN_MS / 1000}s`,
   });
   const temporal = await temporalClient();
-  const report = (await eventually(async () => {
+  const report = await eventually<RecoveryReport>(async () => {
     try {
       return (await temporal.workflow.getHandle(recoveryWorkflowId(ns)).result()) as RecoveryReport;
     } catch {
       return undefined;
     }
-  }, 'recovery report')) as RecoveryReport;
+  }, 'recovery report');
 
   const decisionOf = (pod: V1Pod) => report.decisions.find((d) => d.uid === uidOf(pod))?.decision;
   expect(report).toMatchObject({ namespace: ns, dryRun: false, scanned: 6, deleted: 2, adopted: 3, skipped: 1, errors: 0 });
