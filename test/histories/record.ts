@@ -10,13 +10,14 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CoreV1Api } from '@kubernetes/client-node';
 import type { WorkflowHandle } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { execFileSync } from 'node:child_process';
 import type { EngineClient } from '../../src/client';
 import { killSignal } from '../../src/contract/messages';
 import { ENGINE_TAG_LABEL, WORKFLOW_TYPES } from '../../src/contract/names';
 import { recoveryStartOptions } from '../../src/recovery/start';
 import type { EnginePodInput } from '../../src/contract/schemas';
 import { stackUp } from '../../src/stack';
+import { ensureBinary } from '../../src/stack/binaries';
 import { driverManifest, eventually, kubeApi, newTag, startWorker } from '../helpers/env';
 import { createNamespace, createOrphan } from '../helpers/orphans';
 import { TEST_TEMPORAL_OPTIONS } from '../helpers/stack-options';
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
   process.env.TEMPORAL_ADDRESS = info.temporalAddress;
   process.env.KUBECONFIG = info.kubeconfigPath;
   const only = process.argv.slice(2);
+  const temporalCli = await ensureBinary('temporal', (line) => process.stderr.write(`${line}\n`));
   const core = kubeApi();
   for (const [name, scenario] of Object.entries(scenarios)) {
     if (only.length && !only.includes(name)) continue;
@@ -103,10 +105,12 @@ async function main(): Promise<void> {
       const { runId } = await handle.describe();
       if (firstRunId && firstRunId !== runId) runs.unshift(engines.temporal.workflow.getHandle(handle.workflowId, firstRunId));
       for (const [index, run] of runs.entries()) {
-        const history = await run.fetchHistory();
         const file = runs.length > 1 ? `${name}-run${index + 1}.json` : `${name}.json`;
-        writeFileSync(path.join(__dirname, file), historyToJSON(history));
-        process.stderr.write(`recorded ${file}: ${history.events?.length ?? 0} events\n`);
+        // The Temporal CLI writes the JSON form every Temporal tool (and runReplayHistories) reads.
+        const runId = (await run.describe()).runId;
+        const json = execFileSync(temporalCli, ['workflow', 'show', '--address', info.temporalAddress, '-w', run.workflowId, '-r', runId, '--output', 'json'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+        writeFileSync(path.join(__dirname, file), json);
+        process.stderr.write(`recorded ${file}: ${(JSON.parse(json) as { events: unknown[] }).events.length} events\n`);
       }
     } finally {
       await engines.temporal.connection.close();
