@@ -73,13 +73,14 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     async run() {
       try {
         const running = worker.run();
-        if (config.recoveryOnStart) {
-          // The worker serves engines even when recovery cannot start now; the Schedule retries.
-          await startRecovery(client, config, recoveryNamespaces(config, kube), logger).catch((error: unknown) =>
-            logger.error({ err: error }, 'recovery could not be started at worker start'),
-          );
-        }
-        await running;
+        // Awaited together so a fatal worker error is never left unhandled while recovery starts.
+        const recovery = config.recoveryOnStart
+          ? // The worker serves engines even when recovery cannot start now; the Schedule retries.
+            startRecovery(client, config, recoveryNamespaces(config, kube), logger).catch((error: unknown) =>
+              logger.error({ err: error }, 'recovery could not be started at worker start'),
+            )
+          : Promise.resolve();
+        await Promise.all([running, recovery]);
       } finally {
         server?.close();
         await watchers.stopAll();

@@ -38,7 +38,8 @@ import { EngineMachine } from './engine-machine';
 const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' };
 
 const { createPod, deletePod } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
+  // One apiserver request each, safe to repeat: a dead worker's attempt is retried soon.
+  startToCloseTimeout: '15 seconds',
   retry: { ...retry, nonRetryableErrorTypes: [FAILURE_TYPES.invalidInput, FAILURE_TYPES.podNameConflict] },
 });
 const { watchPod, findPod } = proxyActivities<Activities>({
