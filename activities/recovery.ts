@@ -17,8 +17,8 @@ import {
 } from '../src/contract/names';
 import { namespaceSchema } from '../src/contract/schemas';
 import { engineState } from '../src/k8s/engine-state';
-import { statusCode } from '../src/k8s/kube';
-import type { EngineRecord, PodDecision, PodSummary } from '../src/recovery/plan';
+import { statusCode, statusMessage } from '../src/k8s/kube';
+import { INVALID_RECOVERY_INPUT, type EngineRecord, type PodDecision, type PodSummary } from '../src/recovery/plan';
 import type { ActivityDeps } from './deps';
 import { createPodActivities } from './pods';
 
@@ -92,7 +92,15 @@ export function createRecoveryActivities(deps: ActivityDeps) {
     async recoverySettings(input: { namespace: string; selector?: string; pageSize?: number }): Promise<RecoverySettings> {
       const namespace = namespaceSchema.safeParse(input.namespace);
       if (!namespace.success) {
-        throw ApplicationFailure.nonRetryable(`namespace "${input.namespace}": ${namespace.error.issues[0]?.message}`, 'InvalidRecoveryInput');
+        throw ApplicationFailure.nonRetryable(`namespace "${input.namespace}": ${namespace.error.issues[0]?.message}`, INVALID_RECOVERY_INPUT);
+      }
+      // Outside the allow-list this installation must not delete nor adopt anything (the
+      // engines it would start are rejected by their own input check anyway).
+      if (config.namespaces && !config.namespaces.includes(namespace.data)) {
+        throw ApplicationFailure.nonRetryable(
+          `namespace "${namespace.data}" is not managed by this installation (KPL_NAMESPACES allows ${config.namespaces.join(', ')})`,
+          INVALID_RECOVERY_INPUT,
+        );
       }
       return {
         namespace: namespace.data,
@@ -113,6 +121,11 @@ export function createRecoveryActivities(deps: ActivityDeps) {
       try {
         page = await list(args.continueToken);
       } catch (error) {
+        // A selector the apiserver cannot parse fails the same way on every retry: a retried
+        // run would hold the recovery workflow id, and so block the Schedule, forever.
+        if (statusCode(error) === 400) {
+          throw ApplicationFailure.nonRetryable(`selector "${args.selector}": ${statusMessage(error)}`, INVALID_RECOVERY_INPUT);
+        }
         // An expired continue token (410): start over; every decision is re-derived anyway.
         if (statusCode(error) !== 410) throw error;
         page = await list(undefined);

@@ -4,16 +4,21 @@
  * the UI says what was done to which pod and why.
  */
 import {
+  ParentClosePolicy,
   continueAsNew,
+  executeChild,
+  log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { RetryPolicy } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type RetryPolicy } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { recoveryProgressQuery, type CarriedRecovery, type RecoveryInput } from '../src/contract/messages';
-import { addPage, decide, emptyReport, type PodDecision, type RecoveryReport } from '../src/recovery/plan';
+import { recoveryWorkflowId } from '../src/contract/names';
+import { INVALID_RECOVERY_INPUT, addPage, decide, emptyReport, type PodDecision, type RecoveryReport } from '../src/recovery/plan';
 
 const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' };
 const { listPodsPage, findEngines, adoptEngines, deleteOrphans, recordRecoveryRun } = proxyActivities<Activities>({
@@ -22,7 +27,7 @@ const { listPodsPage, findEngines, adoptEngines, deleteOrphans, recordRecoveryRu
 });
 const { recoverySettings } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
-  retry: { ...retry, nonRetryableErrorTypes: ['InvalidRecoveryInput'] },
+  retry: { ...retry, nonRetryableErrorTypes: [INVALID_RECOVERY_INPUT] },
 });
 
 /** Pages per run before continue-as-new, whatever the server suggests: keeps 10,000 pods' history small. */
@@ -31,6 +36,28 @@ const PAGES_PER_RUN = 10;
 export async function podRecovery(input: RecoveryInput, carried?: CarriedRecovery): Promise<RecoveryReport> {
   let report = carried?.report ?? emptyReport(input.namespace, Boolean(input.dryRun), new Date(Date.now()).toISOString());
   setHandler(recoveryProgressQuery, () => report);
+
+  // A Schedule appends the scheduled time to the workflow id it starts, so its runs would
+  // not share the one recovery id and could act beside a run started at worker start or by
+  // the CLI (two DELETEs of one pod). It runs recovery under that id instead, or leaves it
+  // to the run already there.
+  const canonicalId = recoveryWorkflowId(input.namespace);
+  if (!input.dryRun && workflowInfo().workflowId !== canonicalId && patched('recovery-under-one-id')) {
+    try {
+      return await executeChild(podRecovery, {
+        workflowId: canonicalId,
+        args: [input],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        // The run is the namespace's recovery, which others may have attached to: it outlives this one.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        staticSummary: `Recovery of engine pods in ${input.namespace}, started by ${workflowInfo().workflowId}`,
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      log.info('recovery already running under its id: leaving this round to it', { workflowId: canonicalId });
+      return { ...report, alreadyRunning: canonicalId };
+    }
+  }
 
   const settings = await recoverySettings(input);
   let continueToken = carried?.continueToken;

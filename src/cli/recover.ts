@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { loadConfig } from '../config';
 import { recoveryProgressQuery, type RecoveryInput } from '../contract/messages';
 import { WORKFLOW_TYPES, recoveryDryRunWorkflowId } from '../contract/names';
 import { namespaceSchema } from '../contract/schemas';
-import type { RecoveryReport } from '../recovery/plan';
+import { INVALID_RECOVERY_INPUT, type RecoveryReport } from '../recovery/plan';
 import { recoveryStartOptions } from '../recovery/start';
 import { connectClient } from '../temporal';
 import { formatTable } from './format';
@@ -41,6 +42,16 @@ async function showProgress(handle: WorkflowHandle, done: () => boolean): Promis
   process.stderr.write('\n');
 }
 
+/** A failed recovery says why; one that could not run as asked (bad selector...) is bad input. */
+function explainFailure(error: unknown): never {
+  if (!(error instanceof WorkflowFailedError)) throw error;
+  // The workflow fails with the activity's failure, which holds the ApplicationFailure.
+  let root: Error | undefined = error.cause;
+  while (root?.cause instanceof Error) root = root.cause;
+  if (root instanceof ApplicationFailure && root.type === INVALID_RECOVERY_INPUT) throw new UsageError(root.message);
+  throw new Error(`recovery failed: ${root?.message ?? error.message}`);
+}
+
 export function registerRecoverCommand(program: Command): void {
   program
     .command('recover')
@@ -65,7 +76,10 @@ export function registerRecoverCommand(program: Command): void {
           });
           let finished = false;
           const progress = showProgress(handle, () => finished);
-          const report = (await handle.result().finally(() => (finished = true))) as RecoveryReport;
+          const report = (await handle
+            .result()
+            .catch(explainFailure)
+            .finally(() => (finished = true))) as RecoveryReport;
           await progress;
           print(report, Boolean(options.json), formatReport);
         } finally {

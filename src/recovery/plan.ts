@@ -30,6 +30,12 @@ export type EngineRecord =
 
 export type Decision = 'owned' | 'adopt' | 'delete' | 'skip';
 
+/**
+ * The failure type of a recovery that cannot run as asked (a bad namespace or selector, a
+ * namespace outside KPL_NAMESPACES): non-retryable, and the CLI's exit 2.
+ */
+export const INVALID_RECOVERY_INPUT = 'InvalidRecoveryInput';
+
 export interface PodDecision {
   pod: string;
   uid: string;
@@ -82,6 +88,8 @@ export interface RecoveryReport {
   /** Decisions left out of `decisions` to bound the report's size. */
   decisionsOmitted: number;
   startedAt: string;
+  /** Set when this run did nothing because the recovery under this workflow id was already running. */
+  alreadyRunning?: string;
 }
 
 export const MAX_REPORTED_DECISIONS = 500;

@@ -100,6 +100,9 @@ export function statePaths(stateDir: string) {
     tokenAuthFile: path.join(kube, 'tokens.csv'),
     serviceAccountKey: path.join(kube, 'sa.key'),
     kubeconfig: path.join(stateDir, 'kubeconfig'),
+    auditPolicy: path.join(kube, 'audit-policy.yaml'),
+    /** JSON lines, one audit event each: pod creates and deletes only (see kube.ts). */
+    auditLog: path.join(stateDir, 'logs', 'kube-apiserver-audit.log'),
   };
 }
 export type StatePaths = ReturnType<typeof statePaths>;
