@@ -82,8 +82,12 @@ export async function endWorkflows(client: Client, namespace: string): Promise<v
   // The recovery id, the Schedule's (`<id>-<time>`) and dry runs' (`<id>/dry-run/<uuid>`).
   const recovery = `WorkflowId STARTS_WITH '${recoveryWorkflowId(namespace)}'`;
   const query = `(${SEARCH_ATTRIBUTES.namespace} = '${namespace}' OR ${recovery}) AND ExecutionStatus = 'Running'`;
-  for await (const execution of client.workflow.list({ query })) {
-    await client.workflow.getHandle(execution.workflowId, execution.runId).terminate('test cleanup').catch(() => undefined);
+  // Twice: a round the Schedule fired just before its delete shows up in visibility a moment later.
+  for (const pause of [0, 1_000]) {
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    for await (const execution of client.workflow.list({ query })) {
+      await client.workflow.getHandle(execution.workflowId, execution.runId).terminate('test cleanup').catch(() => undefined);
+    }
   }
 }
 
