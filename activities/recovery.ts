@@ -80,7 +80,7 @@ export function createRecoveryActivities(deps: ActivityDeps) {
       if (status.name === 'RUNNING') return { status: 'running' };
       if (status.name !== 'COMPLETED') return { status: 'closed' };
       const outcome = (await handle.result()) as EngineOutcome;
-      return outcome.podDeleted ? { status: 'closed' } : { status: 'kept', podUid: outcome.podUid };
+      return outcome.podDeleted ? { status: 'closed', deletedPodUid: outcome.podUid } : { status: 'kept', podUid: outcome.podUid };
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return { status: 'none' };
       throw error;

@@ -26,7 +26,7 @@ export type EngineRecord =
   /** Closed after deciding to keep this pod (cleanup COMPLETED/NONE): leave it alone. */
   | { status: 'kept'; podUid?: string }
   /** Closed without finishing the pod's life (terminated, failed, cancelled, or another pod). */
-  | { status: 'closed' };
+  | { status: 'closed'; deletedPodUid?: string };
 
 export type Decision = 'owned' | 'adopt' | 'delete' | 'skip';
 
@@ -61,6 +61,8 @@ export function decide(pod: PodSummary, record: EngineRecord, context: PlanConte
   }
   if (record.status === 'running') return result('owned', 'its engine workflow is running');
   if (pod.deleting) return result('skip', 'already being deleted');
+  // The pod list can predate the engine's own delete and close: that pod is not an orphan.
+  if (record.status === 'closed' && record.deletedPodUid === pod.uid) return result('skip', 'deleted by its engine already');
   if (record.status === 'kept' && (record.podUid === undefined || record.podUid === pod.uid)) {
     return result('skip', 'kept by its engine\'s cleanup policy');
   }

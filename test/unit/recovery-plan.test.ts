@@ -31,6 +31,8 @@ describe('decide', () => {
     ['kept by cleanup policy, same pod', pod({ state: 'FAILED', terminatedAt: ago(3_600_000) }), { status: 'kept', podUid: 'u1' }, 'skip', /cleanup policy/],
     ['kept record names another pod of the tag', pod({ state: 'FAILED', terminatedAt: ago(3_600_000) }), { status: 'kept', podUid: 'u0' }, 'delete', /ended without it/],
     ['workflow closed without the pod, live pod', pod(), closed, 'adopt', /ended without it; RUNNING/],
+    ['listed before its engine deleted it and closed', pod({ state: 'FINISHED', terminatedAt: ago(10_000) }), { status: 'closed', deletedPodUid: 'u1' }, 'skip', /deleted by its engine/],
+    ['engine deleted an earlier pod of the tag', pod(), { status: 'closed', deletedPodUid: 'u0' }, 'adopt', /ended without it/],
     ['workflow closed without the pod, old terminated pod', pod({ state: 'KILLED', terminatedAt: ago(3_600_000) }), closed, 'delete', /ended without it/],
   ])('%s', (_name, summary, record, decision, why) => {
     const result = decide(summary, record, context);
