@@ -3,6 +3,7 @@
  * a Temporal restart, every run of a workflow's history, and a cleanup that leaves
  * neither pods nor workflows nor schedules behind.
  */
+import { temporal } from '@temporalio/proto';
 import { randomUUID } from 'node:crypto';
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { ScheduleNotFoundError, isGrpcServiceError, type Client } from '@temporalio/client';
@@ -68,9 +69,15 @@ export async function historyChain(client: Client, workflowId: string, firstRunI
   return events;
 }
 
+/**
+ * Workflow task failures that mean a bug (non-determinism, an exception in workflow code).
+ * UnhandledCommand is left out: the server's own "new events arrived while you completed,
+ * redo the task" (here: a kill landing as the engine closes), not a fault of the workflow.
+ */
 export function workflowTaskFailures(events: HistoryEvent[]): string[] {
   return events
     .filter((event) => event.workflowTaskFailedEventAttributes)
+    .filter((event) => event.workflowTaskFailedEventAttributes?.cause !== temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND)
     .map((event) => {
       const failed = event.workflowTaskFailedEventAttributes;
       return `event ${String(event.eventId)} cause ${String(failed?.cause)}: ${failed?.failure?.message ?? ''}`;
