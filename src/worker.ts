@@ -5,7 +5,7 @@
 import http from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { createActivities, type Activities } from '../activities';
 import type { Config } from './config';
 import { createKube, type Kube } from './k8s/kube';
 import { PodWatchers } from './k8s/pod-watcher';
@@ -33,6 +33,8 @@ export interface CreateWorkerOptions {
   /** A prebuilt bundle (tests share one); otherwise the workflows are bundled now. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   identity?: string;
+  /** Wraps the real activities (tests slow one down to land a kill mid-call); identity by default. */
+  wrapActivities?: (activities: Activities) => Activities;
 }
 
 export async function createWorker(options: CreateWorkerOptions): Promise<WorkerHandle> {
@@ -53,7 +55,9 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
       taskQueue: config.taskQueue,
       ...(options.identity ? { identity: options.identity } : {}),
       ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
-      activities: createActivities({ kube, watchers, config, metrics, logger, temporal: client }),
+      activities: (options.wrapActivities ?? ((real) => real))(
+        createActivities({ kube, watchers, config, metrics, logger, temporal: client }),
+      ),
       shutdownGraceTime: config.shutdownGraceMs,
     });
   } catch (error) {

@@ -15,7 +15,10 @@ import { loadConfig, type Config } from '../../src/config';
 import { ENGINE_TAG_LABEL, LOCAL_STACK_ANNOTATIONS } from '../../src/contract/names';
 import type { EnginePodInput } from '../../src/contract/schemas';
 import { createLogger } from '../../src/logger';
+import type { Activities } from '../../activities';
 import { createWorker, type WorkerHandle } from '../../src/worker';
+
+export type ActivityWrapper = (real: Activities) => Activities;
 
 export const ROOT = path.resolve(__dirname, '../..');
 
@@ -50,7 +53,7 @@ export interface TestWorker {
  * A worker in this process on a queue of its own, so test files (and developers running
  * tests at once) never serve each other's workflows. `env` overrides KPL_* settings.
  */
-export async function startWorker(env: Record<string, string> = {}): Promise<TestWorker> {
+export async function startWorker(env: Record<string, string> = {}, wrapActivities?: ActivityWrapper): Promise<TestWorker> {
   const config = loadConfig({
     KPL_METRICS_PORT: '0',
     KPL_LOG_LEVEL: 'warn',
@@ -63,6 +66,7 @@ export async function startWorker(env: Record<string, string> = {}): Promise<Tes
     config,
     logger: createLogger(config.logLevel, { pretty: false }),
     workflowBundle: await workflowBundle(),
+    wrapActivities,
   });
   const running = handle.run();
   return {

@@ -2,46 +2,31 @@
  * Cleanup policies on the real stack: which terminated pods are deleted once the retain
  * period ends, and that the delete never hits a newer pod that took the same name.
  */
-import type { CoreV1Api } from '@kubernetes/client-node';
 import type { EnginePodInput } from '../../src/contract/schemas';
-import type { EngineClient } from '../../src/client';
-import { driverManifest, eventually, kubeApi, podsWithTag, startWorker, type TestWorker } from '../helpers/env';
-import { createForeignPod, engineHandle, foreignPod, historyOf, Leftovers, scheduledActivities, untilNoPods, untilState } from '../helpers/engine';
+import { driverManifest, eventually,  podsWithTag, startWorker } from '../helpers/env';
+import { engineSuite } from '../helpers/engine-suite';
+import { createForeignPod, engineHandle, foreignPod, historyOf, scheduledActivities, untilNoPods, untilState } from '../helpers/engine';
 import { PodRecorder } from '../helpers/pod-recorder';
 
 const NS = 'default';
-const leftovers = new Leftovers(NS);
-let core: CoreV1Api;
-let worker: TestWorker;
-let engines: EngineClient;
 
-beforeAll(async () => {
-  core = kubeApi();
-  worker = await startWorker();
-  engines = await worker.engines();
-});
-
-afterAll(async () => {
-  await leftovers.clear(core, engines?.temporal);
-  await worker?.stop();
-  await engines?.temporal.connection.close();
-});
+const suite = engineSuite(() => startWorker(), NS);
 
 type Cleanup = NonNullable<EnginePodInput['policy']>['cleanup'];
 
 /** Runs an engine whose pod exits with `exitCode` to its outcome. */
 async function runToEnd(cleanup: Cleanup, exitCode: string) {
-  const tag = leftovers.tag();
+  const tag = suite.leftovers.tag();
   const recorder = await PodRecorder.start(NS, tag);
   try {
-    const launched = await engines.launchEngine({
+    const launched = await suite.engines.launchEngine({
       tag,
       namespace: NS,
       pod: driverManifest({ exitAfter: '1s', exitCode }),
       policy: { cleanup, retainPeriod: '1s' },
     });
-    const outcome = await engines.waitForEngine(launched);
-    const activities = scheduledActivities(await historyOf(engineHandle(engines.temporal, NS, tag)));
+    const outcome = await suite.engines.waitForEngine(launched);
+    const activities = scheduledActivities(await historyOf(engineHandle(suite.engines.temporal, NS, tag)));
     return { tag, outcome, recorder, activities };
   } finally {
     recorder.stop();
@@ -54,13 +39,13 @@ test('cleanup COMPLETED keeps a failed pod for debugging and deletes a finished 
   expect(failed.outcome).toMatchObject({ state: 'FAILED', exitCode: 1, podDeleted: false });
   expect(failed.outcome.deadlines.deleteAt).toBeUndefined();
   expect(failed.activities).not.toContain('deletePod');
-  const kept = await podsWithTag(core, NS, failed.tag);
+  const kept = await podsWithTag(suite.core, NS, failed.tag);
   expect(kept.map((p) => [p.metadata?.uid, p.status?.phase])).toEqual([[failed.outcome.podUid, 'Failed']]);
   expect(failed.recorder.sawDeleted()).toBe(false);
 
   expect(finished.outcome).toMatchObject({ state: 'FINISHED', podDeleted: true, deleteReason: 'RetentionEnded' });
   expect(finished.activities).toContain('deletePod');
-  await untilNoPods(core, NS, finished.tag);
+  await untilNoPods(suite.core, NS, finished.tag);
 });
 
 test('cleanup NONE keeps both finished and failed pods', async () => {
@@ -68,34 +53,34 @@ test('cleanup NONE keeps both finished and failed pods', async () => {
   for (const [run, state, phase] of [[failed, 'FAILED', 'Failed'], [finished, 'FINISHED', 'Succeeded']] as const) {
     expect(run.outcome).toMatchObject({ state, podDeleted: false });
     expect(run.activities).not.toContain('deletePod');
-    const kept = await podsWithTag(core, NS, run.tag);
+    const kept = await podsWithTag(suite.core, NS, run.tag);
     expect(kept.map((p) => [p.metadata?.uid, p.status?.phase])).toEqual([[run.outcome.podUid, phase]]);
   }
 });
 
 test('the retention delete spares a newer pod that took the same name (uid precondition)', async () => {
-  const tag = leftovers.tag();
-  const launched = await engines.launchEngine({
+  const tag = suite.leftovers.tag();
+  const launched = await suite.engines.launchEngine({
     tag,
     namespace: NS,
     pod: driverManifest({ exitAfter: '1s' }),
     policy: { retainPeriod: '4s' },
   });
-  const handle = engineHandle(engines.temporal, NS, tag);
+  const handle = engineHandle(suite.engines.temporal, NS, tag);
   const terminated = await untilState(handle, 'FINISHED');
   const name = terminated.podName ?? '';
 
   // While the workflow retains it, someone replaces the pod with a new one of the same name.
-  await core.deleteNamespacedPod({ namespace: NS, name, gracePeriodSeconds: 0 });
+  await suite.core.deleteNamespacedPod({ namespace: NS, name, gracePeriodSeconds: 0 });
   const replacement = await eventually(
-    () => createForeignPod(core, NS, foreignPod(name, tag)).catch(() => undefined),
+    () => createForeignPod(suite.core, NS, foreignPod(name, tag)).catch(() => undefined),
     'the name to be free again',
   );
   expect(replacement.metadata?.uid).not.toBe(terminated.podUid);
 
-  const outcome = await engines.waitForEngine(launched);
+  const outcome = await suite.engines.waitForEngine(launched);
   expect(outcome.state).toBe('FINISHED');
   expect(scheduledActivities(await historyOf(handle))).toContain('deletePod');
-  const survivors = await podsWithTag(core, NS, tag);
+  const survivors = await podsWithTag(suite.core, NS, tag);
   expect(survivors.map((p) => p.metadata?.uid)).toEqual([replacement.metadata?.uid]);
 });

@@ -3,29 +3,14 @@
  * suggests continue-as-new after 60 events (test/helpers/stack-options.ts) and this
  * worker's watch window is 100 ms, so a few seconds of a running pod cross several runs.
  */
-import type { CoreV1Api } from '@kubernetes/client-node';
-import type { EngineClient } from '../../src/client';
 import { searchAttributeKeys } from '../../src/contract/messages';
-import { driverManifest, eventually, kubeApi, startWorker, type TestWorker } from '../helpers/env';
-import { engineHandle, historyOf, Leftovers, untilNoPods, untilSnapshot, type EngineHandle } from '../helpers/engine';
+import { driverManifest, eventually,  startWorker } from '../helpers/env';
+import { engineSuite } from '../helpers/engine-suite';
+import { engineHandle, historyOf, untilNoPods, untilSnapshot, type EngineHandle } from '../helpers/engine';
 
 const NS = 'default';
-const leftovers = new Leftovers(NS);
-let core: CoreV1Api;
-let worker: TestWorker;
-let engines: EngineClient;
 
-beforeAll(async () => {
-  core = kubeApi();
-  worker = await startWorker({ KPL_WATCH_WINDOW: '100ms', KPL_SHUTDOWN_GRACE: '1s' });
-  engines = await worker.engines();
-});
-
-afterAll(async () => {
-  await leftovers.clear(core, engines?.temporal);
-  await worker?.stop();
-  await engines?.temporal.connection.close();
-});
+const suite = engineSuite(() => startWorker({ KPL_WATCH_WINDOW: '100ms', KPL_SHUTDOWN_GRACE: '1s' }), NS);
 
 /** Resolves once the engine runs in a later run than `firstRunId`. */
 function untilContinued(handle: EngineHandle, firstRunId: string) {
@@ -36,26 +21,26 @@ function untilContinued(handle: EngineHandle, firstRunId: string) {
 }
 
 async function continuedAsNew(firstRunId: string, tag: string): Promise<boolean> {
-  const events = await historyOf(engineHandle(engines.temporal, NS, tag, firstRunId));
+  const events = await historyOf(engineHandle(suite.engines.temporal, NS, tag, firstRunId));
   const last = events[events.length - 1];
   return Boolean(last?.workflowExecutionContinuedAsNewEventAttributes);
 }
 
 test('an engine forced through continue-as-new keeps its pod, transitions and retention', async () => {
-  const tag = leftovers.tag();
-  const launched = await engines.launchEngine({ tag, namespace: NS, pod: driverManifest({ exitAfter: '5s' }), policy: { retainPeriod: '1s' } });
-  const handle = engineHandle(engines.temporal, NS, tag);
+  const tag = suite.leftovers.tag();
+  const launched = await suite.engines.launchEngine({ tag, namespace: NS, pod: driverManifest({ exitAfter: '5s' }), policy: { retainPeriod: '1s' } });
+  const handle = engineHandle(suite.engines.temporal, NS, tag);
   const running = await untilSnapshot(handle, (s) => s.state === 'RUNNING', 'RUNNING');
   await untilContinued(handle, launched.runId);
 
-  const outcome = await engines.waitForEngine(launched);
+  const outcome = await suite.engines.waitForEngine(launched);
   expect(await continuedAsNew(launched.runId, tag)).toBe(true);
   expect(outcome).toMatchObject({ state: 'FINISHED', podName: running.podName, podUid: running.podUid, podDeleted: true });
   expect(outcome.startedAt).toBe(running.startedAt);
   expect(outcome.podStartedAt).toBe(running.podStartedAt);
   expect(outcome.transitions).toEqual([...running.transitions, expect.objectContaining({ state: 'FINISHED' })]);
   expect(Date.parse(outcome.closedAt) - Date.parse(outcome.terminatedAt ?? '')).toBeGreaterThanOrEqual(1_000);
-  await untilNoPods(core, NS, tag, 10_000);
+  await untilNoPods(suite.core, NS, tag, 10_000);
 
   const last = await handle.describe();
   expect(last.runId).not.toBe(launched.runId);
@@ -68,15 +53,15 @@ test('an engine forced through continue-as-new keeps its pod, transitions and re
 });
 
 test('a kill after continue-as-new reaches the new run and deletes the pod', async () => {
-  const tag = leftovers.tag();
-  const launched = await engines.launchEngine({ tag, namespace: NS, pod: driverManifest(), policy: { retainPeriod: '1s' } });
-  const handle = engineHandle(engines.temporal, NS, tag);
+  const tag = suite.leftovers.tag();
+  const launched = await suite.engines.launchEngine({ tag, namespace: NS, pod: driverManifest(), policy: { retainPeriod: '1s' } });
+  const handle = engineHandle(suite.engines.temporal, NS, tag);
   const running = await untilSnapshot(handle, (s) => s.state === 'RUNNING', 'RUNNING');
   await untilContinued(handle, launched.runId);
 
-  const snapshot = await engines.killEngine(launched, 'after a while');
+  const snapshot = await suite.engines.killEngine(launched, 'after a while');
   expect(snapshot).toMatchObject({ state: 'KILLED', podUid: running.podUid, podDeleted: true });
   expect(snapshot.transitions.map((t) => t.state)).toEqual(['PENDING', 'RUNNING', 'KILLED']);
-  await untilNoPods(core, NS, tag, 10_000);
-  expect(await engines.waitForEngine(launched)).toMatchObject({ state: 'KILLED', reason: 'after a while' });
+  await untilNoPods(suite.core, NS, tag, 10_000);
+  expect(await suite.engines.waitForEngine(launched)).toMatchObject({ state: 'KILLED', reason: 'after a while' });
 });

@@ -3,46 +3,31 @@
  * (Kyuubi #7424) and an engine is killed at maxLifetime. Also the container state source,
  * which fails a stuck driver at once instead of waiting for the timeout.
  */
-import type { CoreV1Api } from '@kubernetes/client-node';
-import type { EngineClient } from '../../src/client';
 import { KILL_REASONS } from '../../src/contract/messages';
-import { driverManifest, kubeApi, startWorker, type TestWorker } from '../helpers/env';
-import { engineHandle, Leftovers, untilNoPods, untilSnapshot, untilState } from '../helpers/engine';
+import { driverManifest,  startWorker } from '../helpers/env';
+import { engineSuite } from '../helpers/engine-suite';
+import { engineHandle, untilNoPods, untilSnapshot, untilState } from '../helpers/engine';
 import { PodRecorder } from '../helpers/pod-recorder';
 
 const NS = 'default';
-const leftovers = new Leftovers(NS);
-let core: CoreV1Api;
-let worker: TestWorker;
-let engines: EngineClient;
 
-beforeAll(async () => {
-  core = kubeApi();
-  worker = await startWorker({ KPL_SHUTDOWN_GRACE: '1s' });
-  engines = await worker.engines();
-});
-
-afterAll(async () => {
-  await leftovers.clear(core, engines?.temporal);
-  await worker?.stop();
-  await engines?.temporal.connection.close();
-});
+const suite = engineSuite(() => startWorker({ KPL_SHUTDOWN_GRACE: '1s' }), NS);
 
 test('a pod stuck in ImagePullBackOff is deleted after pendingTimeout and the outcome names the reason', async () => {
-  const tag = leftovers.tag();
+  const tag = suite.leftovers.tag();
   const recorder = await PodRecorder.start(NS, tag);
   try {
-    const launched = await engines.launchEngine({
+    const launched = await suite.engines.launchEngine({
       tag,
       namespace: NS,
       pod: driverManifest({ stuckReason: 'ImagePullBackOff' }),
       policy: { pendingTimeout: '3s', retainPeriod: '1s', cleanup: 'NONE' },
     });
-    const pending = await untilSnapshot(engineHandle(engines.temporal, NS, tag), (s) => s.reason === 'ImagePullBackOff', 'stuck');
+    const pending = await untilSnapshot(engineHandle(suite.engines.temporal, NS, tag), (s) => s.reason === 'ImagePullBackOff', 'stuck');
     expect(pending).toMatchObject({ state: 'PENDING', phase: 'Pending' });
     expect(Date.parse(pending.deadlines.pendingUntil ?? '')).toBe(Date.parse(pending.podCreatedAt ?? '') + 3_000);
 
-    const outcome = await engines.waitForEngine(launched);
+    const outcome = await suite.engines.waitForEngine(launched);
     expect(outcome).toMatchObject({ state: 'FAILED', reason: 'ImagePullBackOff', podDeleted: true, deleteReason: KILL_REASONS.pendingTimeout });
     expect(outcome.message).toContain('ImagePullBackOff');
     expect(outcome.message).toContain('pending timeout');
@@ -51,7 +36,7 @@ test('a pod stuck in ImagePullBackOff is deleted after pendingTimeout and the ou
     const pendingFor = Date.parse(outcome.terminatedAt ?? '') - Date.parse(outcome.podCreatedAt ?? '');
     expect(pendingFor).toBeGreaterThanOrEqual(3_000);
     // Deleted although cleanup is NONE: a stuck pod is never kept.
-    await untilNoPods(core, NS, tag, 10_000);
+    await untilNoPods(suite.core, NS, tag, 10_000);
     const waiting = recorder.events.map((e) => e.pod.status?.containerStatuses?.[0]?.state?.waiting?.reason);
     expect(waiting).toContain('ImagePullBackOff');
     expect(recorder.phases()).toEqual(['Pending']);
@@ -61,11 +46,11 @@ test('a pod stuck in ImagePullBackOff is deleted after pendingTimeout and the ou
 });
 
 test('maxLifetime kills a running engine with MaxLifetimeExceeded and deletes its pod', async () => {
-  const tag = leftovers.tag();
+  const tag = suite.leftovers.tag();
   const recorder = await PodRecorder.start(NS, tag);
   try {
-    const launched = await engines.launchEngine({ tag, namespace: NS, pod: driverManifest(), policy: { maxLifetime: '3s', retainPeriod: '1m' } });
-    const outcome = await engines.waitForEngine(launched);
+    const launched = await suite.engines.launchEngine({ tag, namespace: NS, pod: driverManifest(), policy: { maxLifetime: '3s', retainPeriod: '1m' } });
+    const outcome = await suite.engines.waitForEngine(launched);
     expect(outcome).toMatchObject({
       state: 'KILLED',
       reason: KILL_REASONS.maxLifetime,
@@ -75,7 +60,7 @@ test('maxLifetime kills a running engine with MaxLifetimeExceeded and deletes it
     });
     expect(outcome.transitions.map((t) => t.state)).toEqual(['PENDING', 'RUNNING', 'KILLED']);
     expect(Date.parse(outcome.terminatedAt ?? '') - Date.parse(outcome.startedAt)).toBeGreaterThanOrEqual(3_000);
-    await untilNoPods(core, NS, tag, 10_000);
+    await untilNoPods(suite.core, NS, tag, 10_000);
     expect(recorder.phases()).toContain('Running');
     expect(recorder.sawDeleted()).toBe(true);
   } finally {
@@ -90,30 +75,30 @@ function engineContainerManifest() {
 }
 
 test('stateSource CONTAINER reads the named container: a stuck driver fails at once', async () => {
-  const viaContainer = leftovers.tag();
-  const viaMissingContainer = leftovers.tag();
+  const viaContainer = suite.leftovers.tag();
+  const viaMissingContainer = suite.leftovers.tag();
   const policy = { pendingTimeout: '1m', retainPeriod: '1s', stateSource: 'CONTAINER' } as const;
-  const launched = await engines.launchEngine({
+  const launched = await suite.engines.launchEngine({
     tag: viaContainer,
     namespace: NS,
     pod: engineContainerManifest(),
     policy: { ...policy, stateContainer: 'engine' },
   });
   // Control: the default container name matches nothing, so the pod phase (Pending) decides.
-  await engines.launchEngine({ tag: viaMissingContainer, namespace: NS, pod: engineContainerManifest(), policy });
+  await suite.engines.launchEngine({ tag: viaMissingContainer, namespace: NS, pod: engineContainerManifest(), policy });
 
-  const outcome = await engines.waitForEngine(launched);
+  const outcome = await suite.engines.waitForEngine(launched);
   expect(outcome).toMatchObject({ state: 'FAILED', reason: 'ImagePullBackOff', phase: 'Pending', podDeleted: true });
   expect(outcome.policy).toMatchObject({ stateSource: 'CONTAINER', stateContainer: 'engine' });
   expect(outcome.transitions.map((t) => t.state)).toEqual(['PENDING', 'FAILED']);
   // Long before the pending timeout: the container's waiting reason decided it.
   expect(Date.parse(outcome.terminatedAt ?? '') - Date.parse(outcome.startedAt)).toBeLessThan(30_000);
-  await untilNoPods(core, NS, viaContainer, 10_000);
+  await untilNoPods(suite.core, NS, viaContainer, 10_000);
 
-  const control = engineHandle(engines.temporal, NS, viaMissingContainer);
+  const control = engineHandle(suite.engines.temporal, NS, viaMissingContainer);
   const still = await untilState(control, 'PENDING');
   expect(still).toMatchObject({ reason: 'ImagePullBackOff', podDeleted: false });
   expect(still.transitions.map((t) => t.state)).toEqual(['PENDING']);
-  await engines.killEngine({ tag: viaMissingContainer, namespace: NS });
-  await untilNoPods(core, NS, viaMissingContainer, 10_000);
+  await suite.engines.killEngine({ tag: viaMissingContainer, namespace: NS });
+  await untilNoPods(suite.core, NS, viaMissingContainer, 10_000);
 });
