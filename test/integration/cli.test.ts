@@ -2,7 +2,6 @@
  * The `kyuubi-pods` binary as an operator runs it: JSON output, and bad input rejected with
  * exit 2, a message naming the field, and nothing created in Temporal or Kubernetes.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,9 +9,9 @@ import type { CoreV1Api } from '@kubernetes/client-node';
 import { stringify as toYaml } from 'yaml';
 import { EngineClient, EngineNotFoundError } from '../../src/client';
 import type { EngineSnapshot } from '../../src/contract/messages';
-import { ROOT, driverManifest, eventually, kubeApi, newTag, podsWithTag, startWorker, type TestWorker } from '../helpers/env';
+import { driverManifest, eventually, kubeApi, newTag, podsWithTag, startWorker, type TestWorker } from '../helpers/env';
+import { runCli, type CliRun } from '../helpers/cli';
 
-const CLI = path.join(ROOT, 'dist/src/cli.js');
 const NS = 'default';
 let worker: TestWorker;
 let engines: EngineClient;
@@ -31,24 +30,8 @@ afterAll(async () => {
   await engines?.temporal.connection.close();
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, KPL_TASK_QUEUE: worker.config.taskQueue },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(...args: string[]): Promise<CliRun> {
+  return runCli(args, { KPL_TASK_QUEUE: worker.config.taskQueue });
 }
 
 function writeFile(name: string, text: string): string {

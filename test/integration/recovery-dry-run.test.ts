@@ -5,15 +5,14 @@
  * namespace, a namespace outside KPL_NAMESPACES or a selector the apiserver rejects exits
  * 2 and touches nothing.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES, enginePodWorkflowId, recoveryWorkflowId } from '../../src/contract/names';
 import type { RecoveryReport } from '../../src/recovery/plan';
 import { deletesOf } from '../helpers/audit';
-import { ROOT, eventually, kubeApi, startWorker, temporalClient, type TestWorker } from '../helpers/env';
+import { eventually, kubeApi, startWorker, temporalClient, type TestWorker } from '../helpers/env';
+import { runCli, type CliRun } from '../helpers/cli';
 import {
   createNamespace,
   createOrphans,
@@ -25,7 +24,6 @@ import {
   untilTerminatedFor,
 } from '../helpers/recovery';
 
-const CLI = path.join(ROOT, 'dist/src/cli.js');
 const RETAIN_MS = 3_000;
 const CLI_TIMEOUT_MS = 20_000;
 const INSTANCE = `dry-${randomBytes(3).toString('hex')}`;
@@ -61,26 +59,9 @@ afterAll(async () => {
   await temporal?.connection.close();
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the compiled CLI against the worker's queue; a run that hangs is killed (code null). */
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, KPL_TASK_QUEUE: worker.config.taskQueue },
-      timeout: CLI_TIMEOUT_MS,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(...args: string[]): Promise<CliRun> {
+  return runCli(args, { KPL_TASK_QUEUE: worker.config.taskQueue }, CLI_TIMEOUT_MS);
 }
 
 async function recoverJson(...args: string[]): Promise<RecoveryReport> {

@@ -8,9 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { stackStatus, stackUp } from '../../src/stack';
 import { TEST_TEMPORAL_OPTIONS } from '../helpers/stack-options';
-import { ROOT } from '../helpers/env';
-
-const CLI = path.join(ROOT, 'dist/src/cli.js');
+import { CLI } from '../helpers/cli';
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: process.env });
