@@ -87,6 +87,31 @@ export function createRecoveryActivities(deps: ActivityDeps) {
     }
   }
 
+  /** Acts on each orphan, a few at a time; returns the uids it could not act on. */
+  async function actOnEach(
+    namespace: string,
+    decision: 'adopt' | 'delete',
+    pods: PodDecision[],
+    act: (pod: PodDecision) => Promise<boolean>,
+  ): Promise<string[]> {
+    const failed: string[] = [];
+    await inParallel(pods, PARALLEL_ACTIONS, async (pod) => {
+      const where = { namespace, tag: pod.tag, pod: pod.pod, why: pod.why };
+      try {
+        if (await act(pod)) {
+          metrics.orphans.inc({ namespace, decision });
+          logger.info(where, `orphan pod: ${decision} done`);
+        } else {
+          failed.push(pod.uid);
+        }
+      } catch (error) {
+        logger.warn({ ...where, err: error }, `orphan pod: could not ${decision} it`);
+        failed.push(pod.uid);
+      }
+    });
+    return failed;
+  }
+
   return {
     /** The worker's settings for a recovery run, so the workflow reads no environment. */
     async recoverySettings(input: { namespace: string; selector?: string; pageSize?: number }): Promise<RecoverySettings> {
@@ -160,53 +185,33 @@ export function createRecoveryActivities(deps: ActivityDeps) {
 
     /** Starts an engine in track mode for each orphan; an engine already running is kept. */
     async adoptEngines(args: { namespace: string; taskQueue: string; pods: PodDecision[] }): Promise<string[]> {
-      const failed: string[] = [];
-      await inParallel(args.pods, PARALLEL_ACTIONS, async (pod) => {
-        try {
-          await temporal().workflow.start(WORKFLOW_TYPES.enginePod, {
-            taskQueue: args.taskQueue,
-            workflowId: enginePodWorkflowId(args.namespace, pod.tag),
-            args: [{ tag: pod.tag, namespace: args.namespace, mode: 'track', podName: pod.pod, podUid: pod.uid }],
-            workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-            // An engine whose workflow ended without its pod gets a new run under the same id.
-            workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-            staticSummary: `Engine ${pod.tag} in ${args.namespace}, adopted by recovery (${pod.why})`,
-            typedSearchAttributes: [
-              { key: searchAttributeKeys.engineTag, value: pod.tag },
-              { key: searchAttributeKeys.namespace, value: args.namespace },
-              { key: searchAttributeKeys.engineState, value: pod.state },
-              { key: searchAttributeKeys.podName, value: pod.pod },
-            ],
-          });
-          metrics.orphans.inc({ namespace: args.namespace, decision: 'adopt' });
-          logger.info({ namespace: args.namespace, tag: pod.tag, pod: pod.pod, why: pod.why }, 'orphan pod adopted');
-        } catch (error) {
-          logger.warn({ err: error, namespace: args.namespace, pod: pod.pod }, 'could not adopt orphan pod');
-          failed.push(pod.uid);
-        }
+      return actOnEach(args.namespace, 'adopt', args.pods, async (pod) => {
+        await temporal().workflow.start(WORKFLOW_TYPES.enginePod, {
+          taskQueue: args.taskQueue,
+          workflowId: enginePodWorkflowId(args.namespace, pod.tag),
+          args: [{ tag: pod.tag, namespace: args.namespace, mode: 'track', podName: pod.pod, podUid: pod.uid }],
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+          // An engine whose workflow ended without its pod gets a new run under the same id.
+          workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+          staticSummary: `Engine ${pod.tag} in ${args.namespace}, adopted by recovery (${pod.why})`,
+          typedSearchAttributes: [
+            { key: searchAttributeKeys.engineTag, value: pod.tag },
+            { key: searchAttributeKeys.namespace, value: args.namespace },
+            { key: searchAttributeKeys.engineState, value: pod.state },
+            { key: searchAttributeKeys.podName, value: pod.pod },
+          ],
+        });
+        return true;
       });
-      return failed;
     },
 
     /** Deletes orphans past retention, after confirming again that no engine took them. */
     async deleteOrphans(args: { namespace: string; pods: PodDecision[] }): Promise<string[]> {
-      const failed: string[] = [];
-      await inParallel(args.pods, PARALLEL_ACTIONS, async (pod) => {
-        try {
-          const record = await describeEngine(args.namespace, pod.tag);
-          if (record.status === 'running') {
-            failed.push(pod.uid);
-            return;
-          }
-          await podActivities.deletePod({ namespace: args.namespace, name: pod.pod, uid: pod.uid, reason: 'OrphanPastRetention' });
-          metrics.orphans.inc({ namespace: args.namespace, decision: 'delete' });
-          logger.info({ namespace: args.namespace, tag: pod.tag, pod: pod.pod, why: pod.why }, 'orphan pod deleted');
-        } catch (error) {
-          logger.warn({ err: error, namespace: args.namespace, pod: pod.pod }, 'could not delete orphan pod');
-          failed.push(pod.uid);
-        }
+      return actOnEach(args.namespace, 'delete', args.pods, async (pod) => {
+        if ((await describeEngine(args.namespace, pod.tag)).status === 'running') return false;
+        await podActivities.deletePod({ namespace: args.namespace, name: pod.pod, uid: pod.uid, reason: 'OrphanPastRetention' });
+        return true;
       });
-      return failed;
     },
 
     async recordRecoveryRun(args: { namespace: string; seconds: number }): Promise<void> {
