@@ -13,16 +13,32 @@ export const HOST = '127.0.0.1';
  * Fixed ports: clients (tests, the CLI, a user's shell after `stack env`) must find the
  * servers without asking us. etcd and the scheduler use non-default ports so a user's
  * own etcd or cluster components on the default ones do not clash.
+ * `KPL_STACK_PORT_OFFSET` shifts them all, so a second stack (the soak, the benchmarks)
+ * can run beside the one the tests and a developer share; give it its own `KPL_STACK_DIR`.
  */
+export const PORT_OFFSET = portOffset(process.env.KPL_STACK_PORT_OFFSET);
+
 export const PORTS = {
-  temporal: 7233,
-  temporalUi: 8233,
-  etcdClient: 12379,
-  etcdPeer: 12380,
-  apiserver: 6443,
-  scheduler: 12259,
-  kwok: 12260,
+  temporal: 7233 + PORT_OFFSET,
+  temporalUi: 8233 + PORT_OFFSET,
+  etcdClient: 12379 + PORT_OFFSET,
+  etcdPeer: 12380 + PORT_OFFSET,
+  apiserver: 6443 + PORT_OFFSET,
+  scheduler: 12259 + PORT_OFFSET,
+  kwok: 12260 + PORT_OFFSET,
 } as const;
+
+export function portOffset(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 0;
+  const offset = Number(raw);
+  if (!Number.isInteger(offset) || offset < 0 || offset > 20_000) {
+    throw new Error(
+      `KPL_STACK_PORT_OFFSET=${JSON.stringify(raw)} is not a whole number from 0 to 20000; ` +
+        'set it to e.g. 10000 to move every stack port up by 10000 (a smaller offset can land on the other stack\'s ports), or unset it.',
+    );
+  }
+  return offset;
+}
 
 export const TEMPORAL_ADDRESS = `${HOST}:${PORTS.temporal}`;
 export const TEMPORAL_NAMESPACE = 'default';
