@@ -50,6 +50,9 @@ const envSchema = z.object({
   KPL_SHUTDOWN_GRACE: durationSchema.default(30_000),
 });
 
+/** Every `KPL_*` variable the worker and CLI read (deploy files and docs are checked against it). */
+export const CONFIG_VARIABLES = Object.keys(envSchema.shape);
+
 export interface Config {
   /** Value of the instance label on the pods this installation creates and recovers. */
   instance: string;
@@ -82,8 +85,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const set = Object.fromEntries(Object.entries(env).filter(([key, value]) => !key.startsWith('KPL_') || value !== ''));
   const parsed = envSchema.safeParse(set);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError(`Invalid configuration in the environment:\n${lines.join('\n')}`);
+    const lines = parsed.error.issues.map((issue) => {
+      const [variable, ...inside] = issue.path.map(String);
+      // A list variable's issue carries the entry's index; people count entries from 1.
+      const entry = inside.length > 0 ? ` (entry ${Number(inside[0]) + 1})` : '';
+      const value = /KEY|SECRET|TOKEN|PASSWORD/.test(variable ?? '') ? '(value hidden)' : JSON.stringify(set[variable ?? ''] ?? '');
+      return `${variable}=${value}${entry}: ${issue.message}`;
+    });
+    throw new ConfigError(
+      `Invalid configuration in the environment:\n${lines.join('\n')}\nFix or unset these variables; README "Configuration" lists them.`,
+    );
   }
   const e = parsed.data;
   return {
