@@ -10,7 +10,9 @@ import { InvalidInputError, normalizeEngineInput } from '../src/contract/normali
 import { deletedPodView, engineState, type EngineStateOptions } from '../src/k8s/engine-state';
 import { statusCode, statusMessage } from '../src/k8s/kube';
 import type { NamespacePodWatcher, PodEvent } from '../src/k8s/pod-watcher';
+import { deleteReasonLabel } from '../src/metrics';
 import type { ActivityDeps } from './deps';
+import { engineLogger } from './log';
 
 const HEARTBEAT_INTERVAL_MS = 5_000;
 /** A watch window never outlives the workflow's startToClose for watchPod (2 h). */
@@ -40,6 +42,8 @@ export interface DeletePodArgs {
   name: string;
   uid: string;
   reason: string;
+  /** The engine's tag, for logs, when the caller is not the engine's own workflow (recovery). */
+  tag?: string;
 }
 export type DeletePodResult = 'deleted' | 'already-gone';
 
@@ -109,7 +113,7 @@ export function createPodActivities({ kube, watchers, config, metrics, logger }:
 
   async function readPod(namespace: string, name: string): Promise<V1Pod | undefined> {
     try {
-      return await kube.call('get', () => kube.core.readNamespacedPod({ name, namespace }));
+      return await kube.call('get', (options) => kube.core.readNamespacedPod({ name, namespace }, options));
     } catch (error) {
       if (statusCode(error) === 404) return undefined;
       throw error;
@@ -134,9 +138,9 @@ export function createPodActivities({ kube, watchers, config, metrics, logger }:
       if (!pod || !podName) throw ApplicationFailure.nonRetryable('createPod needs a manifest', FAILURE_TYPES.invalidInput);
       const stateOptions = input.policy;
       try {
-        const created = await kube.call('create', () => kube.core.createNamespacedPod({ namespace, body: pod }));
+        const created = await kube.call('create', (options) => kube.core.createNamespacedPod({ namespace, body: pod }, options));
         metrics.podsCreated.inc({ namespace });
-        logger.info({ tag, namespace, pod: podName }, 'pod created');
+        engineLogger(logger, { namespace, pod: podName, tag }).info('pod created');
         return observePod(created, stateOptions);
       } catch (error) {
         const code = statusCode(error);
@@ -218,13 +222,13 @@ export function createPodActivities({ kube, watchers, config, metrics, logger }:
     },
 
     /** Deletes exactly this pod (uid precondition), never a newer one of the same name. */
-    async deletePod({ namespace, name, uid, reason }: DeletePodArgs): Promise<DeletePodResult> {
+    async deletePod({ namespace, name, uid, reason, tag }: DeletePodArgs): Promise<DeletePodResult> {
       try {
-        await kube.call('delete', () =>
-          kube.core.deleteNamespacedPod({ name, namespace, body: { preconditions: { uid } } }),
+        await kube.call('delete', (options) =>
+          kube.core.deleteNamespacedPod({ name, namespace, body: { preconditions: { uid } } }, options),
         );
-        metrics.podsDeleted.inc({ namespace, reason });
-        logger.info({ namespace, pod: name, uid, reason }, 'pod deleted');
+        metrics.podsDeleted.inc({ namespace, reason: deleteReasonLabel(reason) });
+        engineLogger(logger, { namespace, pod: name, ...(tag ? { tag } : {}) }).info({ uid, reason }, 'pod deleted');
         return 'deleted';
       } catch (error) {
         const code = statusCode(error);

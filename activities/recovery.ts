@@ -7,7 +7,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import { searchAttributeKeys, type EngineOutcome } from '../src/contract/messages';
+import { DELETE_REASONS, searchAttributeKeys, type EngineOutcome } from '../src/contract/messages';
 import {
   ENGINE_TAG_LABEL,
   INSTANCE_LABEL,
@@ -20,6 +20,7 @@ import { engineState } from '../src/k8s/engine-state';
 import { statusCode, statusMessage } from '../src/k8s/kube';
 import { INVALID_RECOVERY_INPUT, type EngineRecord, type PodDecision, type PodSummary } from '../src/recovery/plan';
 import type { ActivityDeps } from './deps';
+import { engineLogger } from './log';
 import { createPodActivities } from './pods';
 
 export interface RecoverySettings {
@@ -96,16 +97,16 @@ export function createRecoveryActivities(deps: ActivityDeps) {
   ): Promise<string[]> {
     const failed: string[] = [];
     await inParallel(pods, PARALLEL_ACTIONS, async (pod) => {
-      const where = { namespace, tag: pod.tag, pod: pod.pod, why: pod.why };
+      const log = engineLogger(logger, { namespace, tag: pod.tag, pod: pod.pod });
       try {
         if (await act(pod)) {
           metrics.orphans.inc({ namespace, decision });
-          logger.info(where, `orphan pod: ${decision} done`);
+          log.info({ why: pod.why }, `orphan pod: ${decision} done`);
         } else {
           failed.push(pod.uid);
         }
       } catch (error) {
-        logger.warn({ ...where, err: error }, `orphan pod: could not ${decision} it`);
+        log.warn({ why: pod.why, err: error }, `orphan pod: could not ${decision} it`);
         failed.push(pod.uid);
       }
     });
@@ -139,8 +140,11 @@ export function createRecoveryActivities(deps: ActivityDeps) {
 
     async listPodsPage(args: { namespace: string; selector: string; limit: number; continueToken?: string }): Promise<PodPage> {
       const list = async (token?: string) =>
-        kube.call('list', () =>
-          kube.core.listNamespacedPod({ namespace: args.namespace, labelSelector: args.selector, limit: args.limit, _continue: token }),
+        kube.call('list', (options) =>
+          kube.core.listNamespacedPod(
+            { namespace: args.namespace, labelSelector: args.selector, limit: args.limit, _continue: token },
+            options,
+          ),
         );
       let page;
       try {
@@ -209,7 +213,7 @@ export function createRecoveryActivities(deps: ActivityDeps) {
     async deleteOrphans(args: { namespace: string; pods: PodDecision[] }): Promise<string[]> {
       return actOnEach(args.namespace, 'delete', args.pods, async (pod) => {
         if ((await describeEngine(args.namespace, pod.tag)).status === 'running') return false;
-        await podActivities.deletePod({ namespace: args.namespace, name: pod.pod, uid: pod.uid, reason: 'OrphanPastRetention' });
+        await podActivities.deletePod({ namespace: args.namespace, name: pod.pod, uid: pod.uid, reason: DELETE_REASONS.orphanPastRetention, tag: pod.tag });
         return true;
       });
     },

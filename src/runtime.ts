@@ -1,13 +1,19 @@
 /**
- * Routes the Temporal SDK's own logs (worker, workflow `log`, activity context) into our
- * pino logger, so one process writes one log format. Installed once, before the first
- * connection.
+ * The Temporal SDK's runtime, installed once per process before the first connection:
+ * routes the SDK's logs (worker, workflow `log`, activity context) into our pino logger, so
+ * one process writes one log format, and buffers Core's metrics so they are served on our
+ * own /metrics endpoint. A buffer rather than Core's Prometheus exporter: that exporter
+ * binds a second port, which operators would have to scrape too, and in tests (several
+ * workers in one process, several worker processes on one machine) would collide.
  */
 import type { LogLevel, LogMetadata } from '@temporalio/common';
-import { Runtime, type Logger as TemporalLogger } from '@temporalio/worker';
+import { MetricsBuffer, Runtime, type Logger as TemporalLogger } from '@temporalio/worker';
+import { sdkLogFields } from './log-fields';
 import type { Logger } from './logger';
+import { SdkMetricStore, type SdkMetricUpdate } from './sdk-metrics';
 
-const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+type PinoLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+const LEVELS: Record<LogLevel, PinoLevel> = {
   TRACE: 'trace',
   DEBUG: 'debug',
   INFO: 'info',
@@ -15,8 +21,10 @@ const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
   ERROR: 'error',
 };
 
-function temporalLogger(logger: Logger): TemporalLogger {
-  const log = (level: LogLevel, message: string, meta?: LogMetadata) => logger[LEVELS[level]](meta ?? {}, message);
+/** The SDK's logger interface over pino; `demote` lowers chatty levels (webpack's stats). */
+export function temporalLogger(logger: Logger, demote: Partial<Record<LogLevel, PinoLevel>> = {}): TemporalLogger {
+  const log = (level: LogLevel, message: string, meta?: LogMetadata) =>
+    logger[demote[level] ?? LEVELS[level]](sdkLogFields(meta), message);
   return {
     log,
     trace: (message, meta) => log('TRACE', message, meta),
@@ -27,7 +35,33 @@ function temporalLogger(logger: Logger): TemporalLogger {
   };
 }
 
+/** Drained this often, so bursts between two scrapes never overflow the buffer. */
+const DRAIN_INTERVAL_MS = 1_000;
+const BUFFER_SIZE = 100_000;
+
+const sdkMetrics = new SdkMetricStore();
+let buffer: MetricsBuffer | undefined;
+
+function drain(): void {
+  if (buffer) sdkMetrics.apply(buffer.retrieveUpdates() as Iterable<SdkMetricUpdate>);
+}
+
 export function installRuntime(logger: Logger): void {
   if (Runtime._instance) return;
-  Runtime.install({ logger: temporalLogger(logger.child({ component: 'temporal-sdk' })) });
+  const metricsBuffer = new MetricsBuffer({ maxBufferSize: BUFFER_SIZE, useSecondsForDurations: true });
+  Runtime.install({
+    logger: temporalLogger(logger.child({ component: 'temporal-sdk' })),
+    telemetryOptions: { metrics: { buffer: metricsBuffer } },
+  });
+  buffer = metricsBuffer;
+  setInterval(drain, DRAIN_INTERVAL_MS).unref();
+}
+
+/**
+ * The SDK's metrics in the Prometheus text format: the whole process's (they carry a
+ * `task_queue` label), empty when the runtime was installed by someone else.
+ */
+export function temporalMetricsText(): string {
+  drain();
+  return sdkMetrics.render();
 }

@@ -14,6 +14,7 @@ import {
   log,
   proxyActivities,
   proxyLocalActivities,
+  proxySinks,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -22,6 +23,7 @@ import {
 import type { RetryPolicy, SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities';
 import {
+  DELETE_REASONS,
   FAILURE_TYPES,
   KILL_REASONS,
   engineStateQuery,
@@ -33,7 +35,9 @@ import {
   type KillRequest,
   type NormalizedEngineInput,
 } from '../src/contract/messages';
+import type { EngineState } from '../src/contract/names';
 import { EngineMachine } from './engine-machine';
+import type { EngineSinks } from './sinks';
 
 const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' };
 
@@ -60,6 +64,8 @@ const msUntil = (iso: string | undefined) => (iso === undefined ? undefined : Ma
 
 export async function enginePod(rawInput: unknown, carried?: CarriedEngine): Promise<EngineOutcome> {
   const machine = carried ? EngineMachine.resume(carried) : EngineMachine.starting(rawInput, now());
+  // A continued run goes on in the state its previous run already counted.
+  if (carried) counted = machine.state;
 
   setHandler(engineStateQuery, () => machine.snapshot);
   // `request?`: a raw caller (JVM, CLI) may send the kill with no argument at all.
@@ -211,7 +217,7 @@ async function retainAndClean(machine: EngineMachine): Promise<void> {
   if (!machine.hasPod || !machine.cleanupDeletes) return;
   const waitMs = msUntil(machine.snapshot.deadlines.deleteAt) ?? 0;
   if (waitMs > 0) await sleep(waitMs);
-  await deleteIfOwned(machine, 'RetentionEnded');
+  await deleteIfOwned(machine, DELETE_REASONS.retentionEnded);
 }
 
 async function deleteIfOwned(machine: EngineMachine, reason: string): Promise<void> {
@@ -249,6 +255,9 @@ function earliest(...times: (string | undefined)[]): string | undefined {
 }
 
 let published: { state?: string; podName?: string } = {};
+let counted: EngineState | undefined;
+let reports = 0;
+const { engineMetrics } = proxySinks<EngineSinks>();
 /** Keeps the engine's search attributes current; only what changed is written. */
 function publish(machine: EngineMachine, all = false): void {
   const { state, podName, tag, namespace } = machine.snapshot;
@@ -258,10 +267,15 @@ function publish(machine: EngineMachine, all = false): void {
   }
   if (all || state !== published.state) updates.push({ key: searchAttributeKeys.engineState, value: state });
   if (podName && (all || podName !== published.podName)) updates.push({ key: searchAttributeKeys.podName, value: podName });
+  if (state !== counted) {
+    engineMetrics.stateEntered({ namespace, state, seq: reports++ });
+    counted = state;
+  }
   if (updates.length === 0) return;
   upsertSearchAttributes(updates);
   published = { state, podName };
-  log.info('engine state', { state, podName });
+  // `pod`, not `namespace`: the log bridge derives namespace and tag from the workflow id.
+  log.info('engine state', { state, pod: podName });
 }
 
 function requireInput(machine: EngineMachine): NormalizedEngineInput {

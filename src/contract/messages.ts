@@ -141,6 +141,12 @@ export const KILL_REASONS = {
   cancelled: 'WorkflowCancelled',
 } as const;
 
+/** Why a pod was deleted other than by a kill (kill reasons above, or a caller's own text). */
+export const DELETE_REASONS = {
+  retentionEnded: 'RetentionEnded',
+  orphanPastRetention: 'OrphanPastRetention',
+} as const;
+
 export interface RecoveryInput {
   namespace: string;
   /** Decide and report, change nothing. */

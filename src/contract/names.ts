@@ -62,6 +62,17 @@ export function recoveryWorkflowId(namespace: string): string {
   return `pod-recovery/${namespace}`;
 }
 
+/** The namespace and tag an `enginePod` workflow id names (inverse of enginePodWorkflowId), or undefined. */
+export function parseEnginePodWorkflowId(workflowId: string): { namespace: string; tag: string } | undefined {
+  const match = /^engine-pod\/([^/]+)\/(.+)$/.exec(workflowId);
+  return match?.[1] && match[2] ? { namespace: match[1], tag: match[2] } : undefined;
+}
+
+/** The namespace a recovery workflow id (a run, a dry run) is about, or undefined. */
+export function parseRecoveryWorkflowId(workflowId: string): string | undefined {
+  return /^pod-recovery\/([^/]+)(\/|$)/.exec(workflowId)?.[1];
+}
+
 export function recoveryScheduleId(namespace: string): string {
   return `pod-recovery-${namespace}`;
 }

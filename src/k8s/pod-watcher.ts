@@ -30,8 +30,8 @@ export class NamespacePodWatcher {
     private readonly logger: Logger,
   ) {
     const list = () =>
-      kube.call('list', async () => {
-        const pods = await kube.core.listNamespacedPod({ namespace, labelSelector: ENGINE_TAG_LABEL });
+      kube.call('list', async (options) => {
+        const pods = await kube.core.listNamespacedPod({ namespace, labelSelector: ENGINE_TAG_LABEL }, options);
         // The informer fills its cache in the continuation of this promise; the cache is
         // complete once that has run, hence the next macrotask.
         setImmediate(() => this.markSynced?.());
@@ -105,6 +105,11 @@ export class PodWatchers {
     }
     await watcher.synced();
     return watcher;
+  }
+
+  /** Every namespace watched so far with the engine pods its cache holds now (for metrics). */
+  watched(): { namespace: string; pods: readonly V1Pod[] }[] {
+    return [...this.byNamespace.values()].map((watcher) => ({ namespace: watcher.namespace, pods: watcher.pods() }));
   }
 
   async stopAll(): Promise<void> {
