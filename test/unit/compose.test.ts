@@ -8,6 +8,7 @@ import { parse } from 'yaml';
 import { CONFIG_VARIABLES, loadConfig } from '../../src/config';
 import { SEARCH_ATTRIBUTES } from '../../src/contract/names';
 import { parseDuration } from '../../src/contract/duration';
+import { ENCRYPTION_KEY_VARIABLE } from '../../src/codec/keys';
 
 const ROOT = path.resolve(__dirname, '../..');
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
@@ -32,7 +33,9 @@ function composeDefault(value: string): string {
 }
 
 /** Variables only compose itself reads (host ports, the container's uid), never the worker. */
-const COMPOSE_ONLY = new Set(['KPL_UID', 'KPL_GID', 'KPL_METRICS_HOST_PORT']);
+const COMPOSE_ONLY = new Set(['KPL_UID', 'KPL_GID', 'KPL_METRICS_HOST_PORT', 'KPL_CODEC_HOST_PORT']);
+/** What the worker process reads: its config, and the key its data converter uses. */
+const WORKER_VARIABLES = [...CONFIG_VARIABLES, ENCRYPTION_KEY_VARIABLE];
 
 describe('docker-compose.yml', () => {
   it('registers exactly the search attributes of the contract', () => {
@@ -55,9 +58,14 @@ describe('docker-compose.yml', () => {
   it('passes the worker only variables it reads, with values it accepts', () => {
     const env = service('worker').environment!;
     const ours = Object.keys(env).filter((name) => name.startsWith('KPL_'));
-    expect(ours.filter((name) => !CONFIG_VARIABLES.includes(name))).toEqual([]);
-    const defaults = Object.fromEntries(ours.map((name) => [name, composeDefault(env[name]!)]));
+    expect(ours.filter((name) => !WORKER_VARIABLES.includes(name))).toEqual([]);
+    const defaults = Object.fromEntries(ours.filter((name) => CONFIG_VARIABLES.includes(name)).map((name) => [name, composeDefault(env[name]!)]));
     expect(() => loadConfig(defaults)).not.toThrow();
+  });
+
+  it('gives the codec server the same key as the worker', () => {
+    expect(service('codec-server').environment![ENCRYPTION_KEY_VARIABLE]).toMatch(/^\$\{KPL_ENCRYPTION_KEY[:?]/);
+    expect(service('worker').environment![ENCRYPTION_KEY_VARIABLE]).toMatch(/^\$\{KPL_ENCRYPTION_KEY[:-]/);
   });
 
   it('publishes the metrics port the worker serves', () => {
@@ -71,13 +79,13 @@ describe('.env.example', () => {
   it('names only variables that compose or the worker read', () => {
     const names = [...read('.env.example').matchAll(/^#?\s*(KPL_[A-Z_]+)=/gm)].map((m) => m[1]!);
     expect(names.length).toBeGreaterThan(0);
-    expect(names.filter((name) => !CONFIG_VARIABLES.includes(name) && !COMPOSE_ONLY.has(name))).toEqual([]);
+    expect(names.filter((name) => !WORKER_VARIABLES.includes(name) && !COMPOSE_ONLY.has(name))).toEqual([]);
   });
 });
 
 describe('README', () => {
   it('documents every KPL_* variable the worker reads', () => {
     const readme = read('README.md');
-    expect(CONFIG_VARIABLES.filter((name) => !readme.includes(name))).toEqual([]);
+    expect(WORKER_VARIABLES.filter((name) => !readme.includes(name))).toEqual([]);
   });
 });
