@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { CLI_NAME } from './contract/names';
+import { registerCodecServerCommand } from './cli/codec-server';
 import { registerDevCommand } from './cli/dev';
 import { registerEngineCommands } from './cli/engines';
 import { registerLaunch } from './cli/launch';
@@ -15,6 +16,16 @@ export function buildProgram(): Command {
   const program = new Command(CLI_NAME)
     .description('Durable lifecycles for the Kubernetes pods Apache Kyuubi launches, on Temporal')
     .showHelpAfterError()
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  kyuubi-pods stack up && eval "$(kyuubi-pods stack env)"\n' +
+        '  kyuubi-pods worker\n' +
+        '  kyuubi-pods launch --tag 0f3c2b1e -n default -f driver.yaml --retain 1m --json\n' +
+        '  kyuubi-pods list -n default --state RUNNING\n' +
+        '\nEvery command takes --json. Exit codes: 0 ok, 1 the operation failed, 2 bad input (nothing done).\n' +
+        'Run kyuubi-pods <command> --help for a command\'s flags and examples.',
+    )
     .exitOverride((error) => {
       // Usage mistakes exit 2 (bad input); --help and --version exit 0.
       process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.badInput);
@@ -25,6 +36,7 @@ export function buildProgram(): Command {
   registerWorkerCommand(program);
   registerStackCommands(program);
   registerDevCommand(program);
+  registerCodecServerCommand(program);
   return program;
 }
 

@@ -13,7 +13,7 @@ import {
   type EngineSnapshot,
 } from './contract/messages';
 import { SEARCH_ATTRIBUTES, TASK_QUEUE, WORKFLOW_TYPES, enginePodWorkflowId, type EngineState } from './contract/names';
-import { InvalidInputError } from './contract/normalize';
+import { InvalidInputError, assertNamespaceAllowed } from './contract/normalize';
 import { describeIssues, enginePodInputSchema, engineStateSchema, namespaceSchema, type EnginePodInput } from './contract/schemas';
 import { connectClient } from './temporal';
 import { loadConfig } from './config';
@@ -54,17 +54,22 @@ export class EngineClient {
   constructor(
     readonly temporal: Client,
     readonly taskQueue: string = TASK_QUEUE,
+    /** KPL_NAMESPACES: a launch elsewhere is refused before anything starts; undefined = any. */
+    readonly namespaces?: readonly string[],
   ) {}
 
-  /** Connects with Temporal's environment settings; KPL_TASK_QUEUE picks another queue. */
+  /** Connects with Temporal's environment settings; KPL_TASK_QUEUE and KPL_NAMESPACES apply. */
   static async connect(): Promise<EngineClient> {
-    return new EngineClient(await connectClient(), loadConfig().taskQueue);
+    // Configuration first: a bad KPL_* value is bad input even when Temporal is unreachable.
+    const config = loadConfig();
+    return new EngineClient(await connectClient(), config.taskQueue, config.namespaces);
   }
 
   async launchEngine(input: EnginePodInput): Promise<LaunchedEngine> {
     const parsed = enginePodInputSchema.safeParse(input);
     if (!parsed.success) throw new InvalidInputError(`Invalid engine input:\n${describeIssues(parsed.error)}`);
     const { tag, namespace } = parsed.data;
+    assertNamespaceAllowed(namespace, this.namespaces);
     const workflowId = enginePodWorkflowId(namespace, tag);
     try {
       const handle = await this.temporal.workflow.start(WORKFLOW_TYPES.enginePod, {

@@ -28,7 +28,7 @@ export function registerEngineCommands(program: Command): void {
     .description('an engine\'s snapshot: state, pod, deadlines, transitions (also after it ended)')
     .requiredOption('-n, --namespace <namespace>', 'Kubernetes namespace')
     .option('--json', 'print the EngineSnapshot as JSON')
-    .addHelpText('after', '\nExample:\n  kyuubi-pods status 0f3c2b1e -n default --json')
+    .addHelpText('after', '\nExamples:\n  kyuubi-pods status 0f3c2b1e -n default\n  kyuubi-pods status 0f3c2b1e -n default --json | jq -r .state')
     .action(
       action(async (tag: string, options: { namespace: string; json?: boolean }) => {
         const ref = engineRef(tag, options.namespace);
@@ -42,7 +42,11 @@ export function registerEngineCommands(program: Command): void {
     .requiredOption('-n, --namespace <namespace>', 'Kubernetes namespace')
     .option('--reason <reason>', 'why, recorded in the engine\'s history')
     .option('--json', 'print the EngineSnapshot as JSON')
-    .addHelpText('after', '\nExample:\n  kyuubi-pods kill 0f3c2b1e -n default --reason "user cancelled"')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  kyuubi-pods kill 0f3c2b1e -n default --reason "user cancelled"\n  kyuubi-pods kill 0f3c2b1e -n default --json\n' +
+        '\nExit 1 when the engine is unknown or already ended.',
+    )
     .action(
       action(async (tag: string, options: { namespace: string; reason?: string; json?: boolean }) => {
         const ref = engineRef(tag, options.namespace);
@@ -59,7 +63,11 @@ export function registerEngineCommands(program: Command): void {
     .option('--state <state>', `only this state: ${ENGINE_STATES.join(' ')}`)
     .option('--limit <n>', 'at most this many', '100')
     .option('--json', 'machine-readable output')
-    .addHelpText('after', '\nExample:\n  kyuubi-pods list -n default --state RUNNING')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  kyuubi-pods list -n default --state RUNNING\n  kyuubi-pods list --state FAILED --limit 20 --json\n' +
+        '\nFrom Temporal visibility, which trails the engines by a second or so.',
+    )
     .action(
       action(async (options: { namespace?: string; state?: string; limit: string; json?: boolean }) => {
         const state = options.state === undefined ? undefined : engineStateSchema.safeParse(options.state);

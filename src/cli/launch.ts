@@ -1,13 +1,40 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
+import { ZodError } from 'zod';
 import { EngineClient } from '../client';
-import type { EnginePodInput } from '../contract/schemas';
-import type { PolicyInput } from '../contract/schemas';
-
-type PodManifestInput = NonNullable<EnginePodInput['pod']>;
+import { loadConfig } from '../config';
+import { assertNamespaceAllowed } from '../contract/normalize';
+import { describeIssues, enginePodInputSchema, type EnginePodInput, type PolicyInput } from '../contract/schemas';
 import { formatSnapshot } from './format';
 import { UsageError, action, print } from './output';
+
+type PodManifestInput = NonNullable<EnginePodInput['pod']>;
+
+/** The flag behind each input field, so an error names what the operator typed. */
+const FLAGS: Record<string, string> = {
+  tag: '--tag',
+  namespace: '--namespace',
+  'policy.cleanup': '--cleanup',
+  'policy.retainPeriod': '--retain',
+  'policy.pendingTimeout': '--pending-timeout',
+  'policy.submitTimeout': '--submit-timeout',
+  'policy.maxLifetime': '--max-lifetime',
+  'policy.stateSource': '--state-source',
+  'policy.stateContainer': '--state-container',
+};
+
+/** The schema's message for each field, followed by the flag (or file) it came from. */
+function explainIssues(error: ZodError, file: string | undefined): string {
+  return error.issues
+    .map((issue) => {
+      const [head, sub] = issue.path.map(String);
+      const origin = head === 'pod' ? (file ? `--file ${file}` : undefined) : FLAGS[sub ? `${head}.${sub}` : (head ?? '')];
+      const line = describeIssues(new ZodError([issue]));
+      return origin ? line.replace(/$/gm, ` (${origin})`) : line;
+    })
+    .join('\n');
+}
 
 interface LaunchOptions {
   tag: string;
@@ -76,7 +103,14 @@ export function registerLaunch(program: Command): void {
     .option('--state-source <source>', 'POD | CONTAINER')
     .option('--state-container <name>', 'container whose state decides with --state-source CONTAINER')
     .option('--json', 'machine-readable output')
-    .addHelpText('after', '\nExamples:\n  kyuubi-pods launch --tag 0f3c2b1e -n default -f driver.yaml --retain 1m\n  kyuubi-pods launch --tag 0f3c2b1e -n spark --track --submit-timeout 2m --wait --json')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  kyuubi-pods launch --tag 0f3c2b1e -n default -f driver.yaml --retain 1m\n' +
+        '  kyuubi-pods launch --tag 0f3c2b1e -n default -f driver.yaml --cleanup COMPLETED --max-lifetime PT8H --json\n' +
+        '  kyuubi-pods launch --tag 0f3c2b1e -n spark --track --submit-timeout 2m --wait --json\n' +
+        '\nDurations: 30s, 5m, 1h30m, 2d or ISO-8601 (PT5M). Bad input exits 2 naming the field; nothing is started.',
+    )
     .action(
       action(async (options: LaunchOptions) => {
         if (Boolean(options.file) === Boolean(options.track)) {
@@ -89,6 +123,10 @@ export function registerLaunch(program: Command): void {
           ...(options.file ? { pod: await readManifest(options.file) } : {}),
           ...(policyFrom(options) ? { policy: policyFrom(options) } : {}),
         };
+        // Checked here as well as in the client, so bad input exits 2 before any connection.
+        const parsed = enginePodInputSchema.safeParse(input);
+        if (!parsed.success) throw new UsageError(`Invalid engine input:\n${explainIssues(parsed.error, options.file)}`);
+        assertNamespaceAllowed(parsed.data.namespace, loadConfig().namespaces);
         const client = await EngineClient.connect();
         try {
           const launched = await client.launchEngine(input);

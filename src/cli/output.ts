@@ -31,6 +31,20 @@ export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * The local stack's module, loaded only by the commands that use it: it reads
+ * KPL_STACK_PORT_OFFSET when loaded, and a bad value there must be exit 2 naming the
+ * variable, not a crash of every command.
+ */
+export async function loadStack(): Promise<typeof import('../stack')> {
+  try {
+    return await import('../stack');
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith('KPL_STACK_')) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 /** Wraps a command's action so every failure becomes a message and an exit code. */
 export function action<A extends unknown[]>(run: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {

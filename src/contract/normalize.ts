@@ -12,6 +12,16 @@ export class InvalidInputError extends Error {
   override name = 'InvalidInputError';
 }
 
+/** The worker and the client library refuse a namespace outside KPL_NAMESPACES alike. */
+export function assertNamespaceAllowed(namespace: string, allowed: readonly string[] | undefined): void {
+  if (allowed && !allowed.includes(namespace)) {
+    throw new InvalidInputError(
+      `Invalid engine input:\nnamespace: "${namespace}" is not managed by this installation ` +
+        `(KPL_NAMESPACES allows ${allowed.join(', ')})`,
+    );
+  }
+}
+
 export type NormalizeContext = Pick<Config, 'instance' | 'namespaces' | 'defaultPolicy'>;
 
 export function normalizeEngineInput(raw: unknown, context: NormalizeContext): NormalizedEngineInput {
@@ -20,12 +30,7 @@ export function normalizeEngineInput(raw: unknown, context: NormalizeContext): N
     throw new InvalidInputError(`Invalid engine input:\n${describeIssues(parsed.error)}`);
   }
   const input = parsed.data;
-  if (context.namespaces && !context.namespaces.includes(input.namespace)) {
-    throw new InvalidInputError(
-      `Invalid engine input:\nnamespace: "${input.namespace}" is not managed by this installation ` +
-        `(KPL_NAMESPACES allows ${context.namespaces.join(', ')})`,
-    );
-  }
+  assertNamespaceAllowed(input.namespace, context.namespaces);
   const ownership = { tag: input.tag, instance: context.instance, namespace: input.namespace };
   const conflicts = conflictingLabels(input.pod?.metadata?.labels, ownership);
   if (conflicts.length) {

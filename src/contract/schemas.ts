@@ -28,14 +28,20 @@ export const podNameSchema = z
   .refine(isValidPodName, 'must be a valid pod name: lower-case letters, digits, "-" and ".", at most 253 characters');
 
 /** A duration as text (`30s`, `5m`, `PT5M`); parses to milliseconds. */
-export const durationSchema = z.string().transform((text, ctx) => {
-  try {
-    return parseDuration(text);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message });
-    return z.NEVER;
-  }
-});
+export const durationSchema = z
+  // A number here is usually milliseconds from a JVM caller; say what to send instead.
+  .string({
+    error: (issue) =>
+      issue.input === undefined ? undefined : `must be text such as "30s", "5m" or "PT5M", not ${typeof issue.input} ${JSON.stringify(issue.input)}`,
+  })
+  .transform((text, ctx) => {
+    try {
+      return parseDuration(text);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
 
 export const cleanupSchema = z.enum(['ALL', 'COMPLETED', 'NONE']);
 export const stateSourceSchema = z.enum(['POD', 'CONTAINER']);
@@ -52,7 +58,20 @@ export const policyInputSchema = z.strictObject({
 });
 export type PolicyInput = z.input<typeof policyInputSchema>;
 
-const labelMap = z.record(z.string(), z.string().refine(isValidLabelValue, 'must be a valid label value'));
+/**
+ * A label or annotation key (a Kubernetes qualified name): optional DNS-subdomain prefix and
+ * "/", then a name of at most 63 characters. Checked here so the apiserver's 422 is never
+ * the first to say so.
+ */
+const qualifiedName = z
+  .string()
+  .max(253 + 1 + 63, 'must be at most 317 characters (prefix/name)')
+  .regex(
+    /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
+    'must be an optional DNS prefix and "/", then at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit',
+  );
+
+const labelMap = z.record(qualifiedName, z.string().refine(isValidLabelValue, 'must be a valid label value: at most 63 characters of letters, digits, "-", "_" and ".", starting and ending with a letter or digit'));
 
 /** The parts of a V1Pod we rely on; the rest passes through to the apiserver untouched. */
 export const podManifestSchema = z
@@ -65,7 +84,7 @@ export const podManifestSchema = z
         generateName: z.never('is not supported: the pod name must be deterministic so a retried create finds its pod').optional(),
         namespace: namespaceSchema.optional(),
         labels: labelMap.optional(),
-        annotations: z.record(z.string(), z.string()).optional(),
+        annotations: z.record(qualifiedName, z.string()).optional(),
       })
       .optional(),
     spec: z.looseObject({
@@ -74,7 +93,8 @@ export const podManifestSchema = z
         .min(1, 'must list at least one container'),
     }),
   })
-  .refine((pod) => JSON.stringify(pod).length <= MAX_MANIFEST_BYTES, {
+  // Bytes, not characters: Temporal's payload limit counts UTF-8 bytes.
+  .refine((pod) => new TextEncoder().encode(JSON.stringify(pod)).length <= MAX_MANIFEST_BYTES, {
     message: `is larger than ${MAX_MANIFEST_BYTES / 1024} KiB; keep large data in ConfigMaps`,
   });
 
@@ -124,9 +144,15 @@ export const killRequestSchema = z.strictObject({ reason: z.string().max(1024).o
 /** Names every failing field with what was wrong, one per line. */
 export function describeIssues(error: z.ZodError, root = 'input'): string {
   return error.issues
-    .map((issue) => {
+    .flatMap((issue) => {
+      // zod reports unknown keys on their parent; name each key as the field it would be.
+      if (issue.code === 'unrecognized_keys') {
+        return issue.keys.map((key) => `${[...issue.path.map(String), key].join('.')}: is not a known field; remove it or check its spelling`);
+      }
       const path = issue.path.length ? issue.path.map(String).join('.') : root;
-      return `${path}: ${issue.message}`;
+      // A bad record key: zod's own message ("Invalid key in record") hides which rule failed.
+      if (issue.code === 'invalid_key') return issue.issues.map((inner) => `${path}: key ${inner.message}`);
+      return [`${path}: ${issue.message}`];
     })
     .join('\n');
 }
