@@ -8,13 +8,14 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { PAYLOAD_ENCRYPTION } from '../contract/names';
 import type { EncryptionKey } from './keys';
 
-export const ENCRYPTED_ENCODING = 'binary/encrypted';
-export const KEY_ID_METADATA_KEY = 'encryption-key-id';
+export const ENCRYPTED_ENCODING = PAYLOAD_ENCRYPTION.encoding;
+export const KEY_ID_METADATA_KEY = PAYLOAD_ENCRYPTION.keyIdMetadataKey;
 const CIPHER = 'aes-256-gcm';
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
+const IV_BYTES = PAYLOAD_ENCRYPTION.ivBytes;
+const TAG_BYTES = PAYLOAD_ENCRYPTION.tagBytes;
 
 export class PayloadDecryptionError extends Error {
   override name = 'PayloadDecryptionError';

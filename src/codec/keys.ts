@@ -6,9 +6,10 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError } from '../config';
+import { PAYLOAD_ENCRYPTION } from '../contract/names';
 
-export const ENCRYPTION_KEY_VARIABLE = 'KPL_ENCRYPTION_KEY';
-export const KEY_BYTES = 32;
+export const ENCRYPTION_KEY_VARIABLE = PAYLOAD_ENCRYPTION.keyVariable;
+export const KEY_BYTES = PAYLOAD_ENCRYPTION.keyBytes;
 const HOW_TO_MAKE_ONE = 'make one with `openssl rand -base64 32`';
 
 export interface EncryptionKey {
@@ -23,7 +24,8 @@ export interface EncryptionKey {
  * keeps the id from being a plain SHA-256 of the key anyway.
  */
 export function keyId(bytes: Buffer): string {
-  return createHash('sha256').update('kyuubi-pod-lifecycle/encryption-key-id\0').update(bytes).digest('hex').slice(0, 16);
+  const { keyIdDomain, keyIdHexChars } = PAYLOAD_ENCRYPTION;
+  return createHash('sha256').update(`${keyIdDomain}\0`).update(bytes).digest('hex').slice(0, keyIdHexChars);
 }
 
 const oneKey = z.string().transform((text, ctx) => {

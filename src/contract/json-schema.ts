@@ -13,6 +13,7 @@ import {
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
   PACKAGE_NAME,
+  PAYLOAD_ENCRYPTION,
   SEARCH_ATTRIBUTES,
   SEARCH_ATTRIBUTE_KIND,
   TASK_QUEUE,
@@ -124,6 +125,7 @@ export function contractNames(): JsonObject {
     terminalStates: ENGINE_STATES.filter(isTerminalState),
     failureTypes: FAILURE_TYPES,
     killReasons: KILL_REASONS,
+    payloadEncryption: PAYLOAD_ENCRYPTION,
   };
 }
 

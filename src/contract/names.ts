@@ -81,3 +81,21 @@ export function recoveryScheduleId(namespace: string): string {
 export function recoveryDryRunWorkflowId(namespace: string, runId: string): string {
   return `${recoveryWorkflowId(namespace)}/dry-run/${runId}`;
 }
+
+/**
+ * Payload encryption's wire format (KPL_ENCRYPTION_KEY), published in schema/contract.json
+ * so callers in other languages (clients/java) encrypt the same way: AES-256-GCM over the
+ * protobuf-serialized payload, stored as `IV | ciphertext | tag`, the key's id beside it.
+ * keyId = the first `keyIdHexChars` of hex(SHA-256(keyIdDomain + "\0" + key bytes)).
+ */
+export const PAYLOAD_ENCRYPTION = {
+  keyVariable: 'KPL_ENCRYPTION_KEY',
+  cipher: 'AES-256-GCM',
+  keyBytes: 32,
+  ivBytes: 12,
+  tagBytes: 16,
+  encoding: 'binary/encrypted',
+  keyIdMetadataKey: 'encryption-key-id',
+  keyIdDomain: 'kyuubi-pod-lifecycle/encryption-key-id',
+  keyIdHexChars: 16,
+} as const;

@@ -11,9 +11,10 @@ import { ROOT } from './env';
 const PROJECT = path.join(ROOT, 'clients/java');
 export const JAR = path.join(PROJECT, 'target/kyuubi-pod-lifecycle-client.jar');
 
-/** The first of java and mvn that is not on PATH, or undefined when both are. */
-export function missingJavaTool(): string | undefined {
-  return ['java', 'mvn'].find((tool) => spawnSync(tool, ['-version'], { stdio: 'ignore' }).error !== undefined);
+/** The JVM caller is part of what we ship: without a JDK and Maven its tests fail, never skip. */
+export function requireJavaTools(): void {
+  const missing = ['java', 'mvn'].find((tool) => spawnSync(tool, ['-version'], { stdio: 'ignore' }).error !== undefined);
+  if (missing) throw new Error(`${missing} is not on PATH: the Java client tests need a JDK 17+ and Maven (README "Set up on a fresh machine")`);
 }
 
 function newestMtime(dir: string): number {

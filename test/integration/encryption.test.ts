@@ -13,27 +13,22 @@ import { Client, WorkflowFailedError } from '@temporalio/client';
 import { METADATA_ENCODING_KEY, defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { temporal } from '@temporalio/proto';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { EngineClient } from '../../src/client';
-import { AesGcmCodec, ENCRYPTED_ENCODING, FAILURE_CONVERTER_PATH, KEY_ID_METADATA_KEY, loadEncryptionKeys } from '../../src/codec';
+import { AesGcmCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA_KEY, loadEncryptionKeys } from '../../src/codec';
 import { createCodecServer, fromJson, listen, toJson, type JsonPayload } from '../../src/codec/codec-server';
-import { loadConfig } from '../../src/config';
 import { engineStateQuery, type EngineOutcome } from '../../src/contract/messages';
 import { enginePodWorkflowId } from '../../src/contract/names';
 import type { EnginePodInput } from '../../src/contract/schemas';
-import { createLogger } from '../../src/logger';
 import { ensureBinary } from '../../src/stack/binaries';
-import { connectClient, temporalSettings } from '../../src/temporal';
-import { createWorker } from '../../src/worker';
+import { temporalSettings } from '../../src/temporal';
 import { runCli, CLI } from '../helpers/cli';
 import { engineSuite } from '../helpers/engine-suite';
 import { engineHandle, untilNoPods, untilState } from '../helpers/engine';
-import { driverManifest, newTag, temporalClient, type TestWorker } from '../helpers/env';
+import { rawHistory as storedHistory, startEncryptingWorker } from '../helpers/encrypting-worker';
+import { driverManifest, newTag, temporalClient } from '../helpers/env';
 
 const NS = 'default';
 const KEY = randomBytes(32).toString('base64');
 const keys = loadEncryptionKeys({ KPL_ENCRYPTION_KEY: KEY })!;
-const settings = temporalSettings({ ...process.env, KPL_ENCRYPTION_KEY: KEY });
 
 const ProtoPayload = temporal.api.common.v1.Payload;
 const ProtoFailure = temporal.api.failure.v1.Failure;
@@ -41,28 +36,7 @@ type History = temporal.api.history.v1.IHistory;
 /** @temporalio/proto's message types are reflection objects: decoded messages are instances of their `ctor`. */
 const isA = (type: unknown, node: object) => node instanceof (type as { ctor: new () => object }).ctor;
 
-async function startEncryptingWorker(): Promise<TestWorker> {
-  const config = loadConfig({ KPL_METRICS_PORT: '0', KPL_LOG_LEVEL: 'warn', KPL_TASK_QUEUE: `test-${randomUUID()}`, KPL_RECOVERY_ON_START: 'false', KPL_NAMESPACES: NS, KPL_SHUTDOWN_GRACE: '1s' });
-  // The shared test bundle has the SDK's failure converter; this one encrypts failure messages too.
-  const workflowBundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../workflows'),
-    failureConverterPath: FAILURE_CONVERTER_PATH,
-    logger: { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error, log: () => undefined },
-  });
-  const handle = await createWorker({ config, logger: createLogger(config.logLevel, { pretty: false }), temporal: settings, workflowBundle });
-  const running = handle.run();
-  return {
-    handle,
-    config,
-    engines: async () => new EngineClient(await connectClient(settings), config.taskQueue),
-    stop: async () => {
-      handle.shutdown();
-      await running;
-    },
-  };
-}
-
-const suite = engineSuite(startEncryptingWorker, NS);
+const suite = engineSuite(() => startEncryptingWorker(KEY, NS), NS);
 /** Sees what the server stores: no codec. */
 let raw: Client;
 beforeAll(async () => {
@@ -72,16 +46,7 @@ afterAll(async () => {
   await raw?.connection.close();
 });
 
-async function rawHistory(workflowId: string): Promise<History> {
-  const events: temporal.api.history.v1.IHistoryEvent[] = [];
-  let nextPageToken: Uint8Array | undefined;
-  do {
-    const page = await raw.workflowService.getWorkflowExecutionHistory({ namespace: raw.options.namespace, execution: { workflowId }, nextPageToken });
-    events.push(...(page.history?.events ?? []));
-    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
-  } while (nextPageToken);
-  return { events };
-}
+const rawHistory = (workflowId: string): Promise<History> => storedHistory(raw, workflowId);
 
 const text = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? []).toString('utf8');
 

@@ -13,17 +13,15 @@ import { engineOutcomeSchema, engineSnapshotSchema } from '../../src/contract/sn
 import { engineHandle, untilNoPods, untilState } from '../helpers/engine';
 import { engineSuite } from '../helpers/engine-suite';
 import { driverManifest, eventually, podsWithTag, startWorker } from '../helpers/env';
-import { ensureJar, missingJavaTool, runJar } from '../helpers/java-client';
+import { ensureJar, requireJavaTools, runJar } from '../helpers/java-client';
 
 const NS = 'default';
-const missing = missingJavaTool();
-if (missing) console.warn(`java-client tests skipped: ${missing} is not on PATH (they need a JDK 17+ and Maven)`);
-
-(missing ? describe.skip : describe)('the Java client', () => {
+describe('the Java client', () => {
   const suite = engineSuite(() => startWorker({ KPL_SHUTDOWN_GRACE: '1s' }), NS);
   let dir: string;
 
   beforeAll(async () => {
+    requireJavaTools();
     dir = mkdtempSync(path.join(tmpdir(), 'kpl-java-'));
     // A cold Maven repository downloads the Temporal SDK first: minutes on a slow link.
     await ensureJar(600_000);

@@ -41,6 +41,13 @@ public record Contract(
         text(c.path("failureTypes"), "invalidInput"));
   }
 
+  /** The payload encryption format (the worker's KPL_ENCRYPTION_KEY codec). */
+  public static JsonNode payloadEncryption(ObjectMapper json) {
+    JsonNode format = resource(json, "contract.json").path("payloadEncryption");
+    text(format, "keyVariable");
+    return format;
+  }
+
   /** The one workflow id an engine can have: what makes its launch idempotent. */
   public String workflowId(String namespace, String tag) {
     return workflowIdTemplate.replace("{namespace}", namespace).replace("{tag}", tag);
