@@ -23,6 +23,9 @@ import { INVALID_RECOVERY_INPUT, addPage, decide, emptyReport, type PodDecision,
 const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' };
 const { listPodsPage, findEngines, adoptEngines, deleteOrphans, recordRecoveryRun } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
+  // A worker killed mid-page would otherwise stall recovery until startToClose (the crash
+  // soak saw recovery runs wait out those 5 minutes); these activities heartbeat.
+  heartbeatTimeout: '30 seconds',
   retry,
 });
 const { recoverySettings } = proxyLocalActivities<Activities>({
