@@ -18,3 +18,25 @@ export function heartbeating<A extends unknown[], R>(activity: (...args: A) => P
     }
   };
 }
+
+/**
+ * Heartbeats while waiting for `ready` (a namespace's pod cache filling after a worker
+ * start, slow while kube-apiserver is down), so the wait is not mistaken for a dead
+ * worker; after `limitMs` it fails retryably instead of waiting forever.
+ */
+export async function heartbeatWhileWaiting<T>(ready: Promise<T>, what: string, limitMs: number): Promise<T> {
+  const context = Context.current();
+  const timer = setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
+  let limit: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      ready,
+      new Promise<never>((_, reject) => {
+        limit = setTimeout(() => reject(new Error(`${what} not ready after ${limitMs / 1000} s: is kube-apiserver reachable? (retried)`)), limitMs);
+      }),
+    ]);
+  } finally {
+    clearInterval(timer);
+    clearTimeout(limit);
+  }
+}

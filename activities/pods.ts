@@ -12,6 +12,7 @@ import { statusCode, statusMessage } from '../src/k8s/kube';
 import type { NamespacePodWatcher, PodEvent } from '../src/k8s/pod-watcher';
 import { deleteReasonLabel } from '../src/metrics';
 import type { ActivityDeps } from './deps';
+import { heartbeatWhileWaiting } from './heartbeat';
 import { engineLogger } from './log';
 
 const HEARTBEAT_INTERVAL_MS = 5_000;
@@ -73,7 +74,12 @@ function goneObservation(name: string, uid: string, state: EngineState, message:
   return { name, uid, state, gone: true, message };
 }
 
+/** Longer than a kube-apiserver restart; an activity attempt waiting past it is retried. */
+const POD_CACHE_WAIT_LIMIT_MS = 2 * 60_000;
+
 export function createPodActivities({ kube, watchers, config, metrics, logger }: ActivityDeps) {
+  const podCache = (namespace: string) =>
+    heartbeatWhileWaiting(watchers.forNamespace(namespace), `the pod cache of namespace ${namespace}`, POD_CACHE_WAIT_LIMIT_MS);
   /**
    * Resolves with the first event that `accept` maps to a result, or undefined at the
    * deadline. `recheck` runs once subscribed, so a change between the caller's last look
@@ -166,7 +172,7 @@ export function createPodActivities({ kube, watchers, config, metrics, logger }:
 
     /** Track mode: waits until a pod with the engine's tag exists, or the deadline passes. */
     async findPod(args: FindPodArgs): Promise<PodObservation | null> {
-      const watcher = await watchers.forNamespace(args.namespace);
+      const watcher = await podCache(args.namespace);
       const matches = (pod: V1Pod) =>
         args.podUid ? pod.metadata?.uid === args.podUid : pod.metadata?.labels?.[ENGINE_TAG_LABEL] === args.tag;
       const cached = args.podName ? watcher.get(args.podName) : watcher.findByTag(args.tag);
@@ -190,7 +196,7 @@ export function createPodActivities({ kube, watchers, config, metrics, logger }:
     /** Returns when the pod's engine state differs from `known`, or at the end of a window. */
     async watchPod(args: WatchPodArgs): Promise<PodObservation> {
       const { namespace, name, uid, known, stateOptions } = args;
-      const watcher = await watchers.forNamespace(namespace);
+      const watcher = await podCache(namespace);
       let current = watcher.get(name);
       if (!current || current.metadata?.uid !== uid) {
         // The cache may lag a pod created a moment ago: ask the apiserver before concluding.

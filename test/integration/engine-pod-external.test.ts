@@ -4,6 +4,7 @@
  * NOT_FOUND. Either way there is nothing left for us to delete.
  */
 import type { CoreV1Api } from '@kubernetes/client-node';
+import { temporal } from '@temporalio/proto';
 import type { EngineClient } from '../../src/client';
 import { driverManifest, eventually, kubeApi, podsWithTag, startWorker, type TestWorker } from '../helpers/env';
 import { engineHandle, historyOf, Leftovers, scheduledActivities, untilNoPods, untilSnapshot, untilState } from '../helpers/engine';
@@ -41,6 +42,12 @@ test('a running pod deleted by someone else ends the engine FAILED "Pod X is del
   const handle = engineHandle(engines.temporal, NS, tag);
   const running = await untilState(handle, 'RUNNING');
   const name = running.podName ?? '';
+  // "Seen" means a watchPod is running: between two of them (the one that reported
+  // RUNNING and the next, slow to start on a loaded machine) a delete is only "gone".
+  await eventually(async () => {
+    const pending = (await handle.describe()).raw.pendingActivities ?? [];
+    return pending.some((a) => a.activityType?.name === 'watchPod' && a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED) || undefined;
+  }, 'a started watchPod');
 
   await core.deleteNamespacedPod({ namespace: NS, name });
   const outcome = await engines.waitForEngine(launched);
