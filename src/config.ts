@@ -44,6 +44,7 @@ const envSchema = z.object({
   KPL_RECOVERY_SELECTOR: z.string().min(1).default(ENGINE_TAG_LABEL),
   KPL_RECOVERY_PAGE_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
   KPL_WATCH_WINDOW: durationSchema.default(60 * 60_000),
+  KPL_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(10_000),
   KPL_METRICS_PORT: port.default(9464),
   KPL_METRICS_HOST: z.string().min(1).default('0.0.0.0'),
   KPL_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -69,6 +70,12 @@ export interface Config {
   recoveryPageSize: number;
   /** How long one watchPod activity waits for a change before it returns and is re-issued. */
   watchWindowMs: number;
+  /**
+   * Activity slots of the worker. Every running engine holds one for its whole life (its
+   * watchPod), so this bounds the engines one worker follows: the SDK's default of 100
+   * left engine 101 unwatched, its pod's changes unseen until a slot freed.
+   */
+  maxConcurrentActivities: number;
   /** 0 = no metrics endpoint. */
   metricsPort: number;
   metricsHost: string;
@@ -115,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     recoverySelector: e.KPL_RECOVERY_SELECTOR,
     recoveryPageSize: e.KPL_RECOVERY_PAGE_SIZE,
     watchWindowMs: e.KPL_WATCH_WINDOW,
+    maxConcurrentActivities: e.KPL_MAX_CONCURRENT_ACTIVITIES,
     metricsPort: e.KPL_METRICS_PORT,
     metricsHost: e.KPL_METRICS_HOST,
     logLevel: e.KPL_LOG_LEVEL,
