@@ -16,8 +16,13 @@ export interface CliRun {
 
 /** Runs the CLI with the test's environment plus `env`; a run that hangs is killed after `timeoutMs`. */
 export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<CliRun> {
+  return runProcess(process.execPath, [CLI, ...args], env, timeoutMs);
+}
+
+/** Any command, as runCli runs ours: the test's environment plus `env`, output collected. */
+export function runProcess(command: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: timeoutMs });
+    const child = spawn(command, args, { env: { ...process.env, ...env }, timeout: timeoutMs });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

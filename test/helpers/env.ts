@@ -15,10 +15,8 @@ import { loadConfig, type Config } from '../../src/config';
 import { ENGINE_TAG_LABEL, LOCAL_STACK_ANNOTATIONS } from '../../src/contract/names';
 import type { EnginePodInput } from '../../src/contract/schemas';
 import { createLogger } from '../../src/logger';
-import type { Activities } from '../../activities';
-import { createWorker, type WorkerHandle } from '../../src/worker';
-
-export type ActivityWrapper = (real: Activities) => Activities;
+import { connectClient } from '../../src/temporal';
+import { createWorker, type CreateWorkerOptions, type WorkerHandle } from '../../src/worker';
 
 export const ROOT = path.resolve(__dirname, '../..');
 
@@ -49,11 +47,14 @@ export interface TestWorker {
   stop(): Promise<void>;
 }
 
+/** What a test may swap in the worker: its Kubernetes client, Temporal settings, bundle. */
+export type WorkerOverrides = Partial<Pick<CreateWorkerOptions, 'kube' | 'temporal' | 'workflowBundle' | 'wrapActivities'>>;
+
 /**
  * A worker in this process on a queue of its own, so test files (and developers running
  * tests at once) never serve each other's workflows. `env` overrides KPL_* settings.
  */
-export async function startWorker(env: Record<string, string> = {}, wrapActivities?: ActivityWrapper): Promise<TestWorker> {
+export async function startWorker(env: Record<string, string> = {}, overrides: WorkerOverrides = {}): Promise<TestWorker> {
   const config = loadConfig({
     KPL_METRICS_PORT: '0',
     KPL_LOG_LEVEL: 'warn',
@@ -65,14 +66,15 @@ export async function startWorker(env: Record<string, string> = {}, wrapActiviti
   const handle = await createWorker({
     config,
     logger: createLogger(config.logLevel, { pretty: false }),
-    workflowBundle: await workflowBundle(),
-    wrapActivities,
+    ...overrides,
+    workflowBundle: overrides.workflowBundle ?? (await workflowBundle()),
   });
   const running = handle.run();
+  const { temporal } = overrides;
   return {
     handle,
     config,
-    engines: async () => new EngineClient(await temporalClient(), config.taskQueue),
+    engines: async () => new EngineClient(temporal ? await connectClient(temporal) : await temporalClient(), config.taskQueue),
     stop: async () => {
       handle.shutdown();
       await running;

@@ -2,10 +2,10 @@
  * The JVM client (clients/java) as Kyuubi would run it: a fat jar, built with Maven when it
  * is missing or older than its sources or the schema/ files it bundles.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { CliRun } from './cli';
+import { runProcess, type CliRun } from './cli';
 import { ROOT } from './env';
 
 const PROJECT = path.join(ROOT, 'clients/java');
@@ -30,25 +30,13 @@ export function jarIsStale(): boolean {
   return statSync(JAR).mtimeMs < sources;
 }
 
-function run(command: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, ...env }, timeout: timeoutMs });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 /** Builds the jar if needed; the first build downloads the SDK from Maven Central. */
 export async function ensureJar(timeoutMs: number): Promise<void> {
   if (!jarIsStale()) return;
-  const build = await run('mvn', ['-q', '-f', path.join(PROJECT, 'pom.xml'), '-DskipTests', 'package'], {}, timeoutMs);
+  const build = await runProcess('mvn', ['-q', '-f', path.join(PROJECT, 'pom.xml'), '-DskipTests', 'package'], {}, timeoutMs);
   if (build.code !== 0) throw new Error(`mvn package failed (exit ${build.code}):\n${build.stdout}\n${build.stderr}`);
 }
 
 export function runJar(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<CliRun> {
-  return run('java', ['-jar', JAR, ...args], env, timeoutMs);
+  return runProcess('java', ['-jar', JAR, ...args], env, timeoutMs);
 }

@@ -4,15 +4,10 @@
  * TokenRequest API, and a worker whose Kubernetes client authenticates with it.
  */
 import { ApiException, CoreV1Api, KubeConfig, type KubernetesObject, type V1Role } from '@kubernetes/client-node';
-import { randomUUID } from 'node:crypto';
 import https from 'node:https';
-import { loadConfig } from '../../src/config';
 import { createKube } from '../../src/k8s/kube';
-import { createLogger } from '../../src/logger';
-import { createWorker } from '../../src/worker';
 import { renderDeploy } from './deploy-manifests';
-import { temporalClient, workflowBundle, type TestWorker } from './env';
-import { EngineClient } from '../../src/client';
+import { startWorker, type TestWorker } from './env';
 
 const FIELD_MANAGER = 'kyuubi-pod-lifecycle-tests';
 
@@ -110,28 +105,6 @@ export function tokenKubeConfig(admin: KubeConfig, token: string, namespace: str
 }
 
 /** A worker in this process, on a queue of its own, whose Kubernetes client is `kubeConfig`. */
-export async function startWorkerAs(kubeConfig: KubeConfig, env: Record<string, string> = {}): Promise<TestWorker> {
-  const config = loadConfig({
-    KPL_METRICS_PORT: '0',
-    KPL_LOG_LEVEL: 'warn',
-    KPL_TASK_QUEUE: `test-${randomUUID()}`,
-    KPL_RECOVERY_ON_START: 'false',
-    ...env,
-  });
-  const handle = await createWorker({
-    config,
-    logger: createLogger(config.logLevel, { pretty: false }),
-    workflowBundle: await workflowBundle(),
-    kube: createKube(undefined, kubeConfig),
-  });
-  const running = handle.run();
-  return {
-    handle,
-    config,
-    engines: async () => new EngineClient(await temporalClient(), config.taskQueue),
-    stop: async () => {
-      handle.shutdown();
-      await running;
-    },
-  };
+export function startWorkerAs(kubeConfig: KubeConfig, env: Record<string, string> = {}): Promise<TestWorker> {
+  return startWorker(env, { kube: createKube(undefined, kubeConfig) });
 }

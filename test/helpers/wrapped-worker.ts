@@ -4,13 +4,13 @@
  * timing of our own code changes. Same isolation as startWorker: a queue of its own.
  */
 import type { Activities } from '../../activities';
-import { startWorker, type ActivityWrapper, type TestWorker } from './env';
+import { startWorker, type TestWorker } from './env';
 
-export type { ActivityWrapper };
+export type ActivityWrapper = (real: Activities) => Activities;
 export type WrappedWorker = TestWorker;
 
 export function startWrappedWorker(wrap: ActivityWrapper, env: Record<string, string> = {}): Promise<WrappedWorker> {
-  return startWorker(env, wrap);
+  return startWorker(env, { wrapActivities: wrap });
 }
 
 /**
