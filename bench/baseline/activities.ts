@@ -1,0 +1,3 @@
+export async function noop(): Promise<void> {
+  // Nothing: the baseline measures Temporal's own cost of an activity round trip.
+}
