@@ -24,6 +24,14 @@ export interface TemporalOptions {
 
 const GRPC_NOT_FOUND = 5;
 
+/**
+ * Always set, under the caller's values. Eager activity dispatch hands the activity a
+ * workflow task schedules (deletePod after a pod ends) straight back to the worker that
+ * completed the task, skipping a round through the queue; the SDK asks for it by default,
+ * the server grants it only behind this flag (recommended for a production server too).
+ */
+export const STACK_DYNAMIC_CONFIG: Record<string, unknown> = { 'system.enableActivityEagerExecution': true };
+
 export function temporalArgs(paths: StatePaths, o: TemporalOptions): string[] {
   const args = [
     'server', 'start-dev',
@@ -37,7 +45,7 @@ export function temporalArgs(paths: StatePaths, o: TemporalOptions): string[] {
   for (const name of Object.values(SEARCH_ATTRIBUTES)) {
     args.push('--search-attribute', `${name}=${SEARCH_ATTRIBUTE_KIND}`);
   }
-  for (const [key, value] of Object.entries(o.dynamicConfig ?? {})) {
+  for (const [key, value] of Object.entries({ ...STACK_DYNAMIC_CONFIG, ...o.dynamicConfig })) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
   for (const [key, value] of Object.entries(o.sqlitePragmas ?? {})) {
