@@ -57,6 +57,22 @@ export function isOurs(rec: PidRecord): boolean {
   }
 }
 
+/** The PID runs (zombies count as gone: only their parent's wait is missing). */
+function exists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return !fs.existsSync('/proc/self');
+  }
+}
+
 export function aliveRecord(dirs: ProcessDirs, name: ServerName): PidRecord | undefined {
   const rec = readPid(dirs, name);
   return rec !== undefined && isOurs(rec) ? rec : undefined;
@@ -96,11 +112,13 @@ export async function stopServer(dirs: ProcessDirs, name: ServerName, options: S
   let stopped = false;
   if (isOurs(rec)) {
     signalGroup(rec.pid, options.signal ?? 'SIGTERM');
+    // Identity was checked before signalling. From here, wait for the PID itself: while a
+    // process exits its cmdline reads empty, so isOurs() says "gone" before it is.
     const deadline = Date.now() + (options.timeoutMs ?? 15_000);
-    while (isOurs(rec) && Date.now() < deadline) await sleep(50);
-    if (isOurs(rec)) {
+    while (exists(rec.pid) && Date.now() < deadline) await sleep(50);
+    if (exists(rec.pid)) {
       signalGroup(rec.pid, 'SIGKILL');
-      while (isOurs(rec)) await sleep(50);
+      while (exists(rec.pid)) await sleep(50);
     }
     stopped = true;
   }
