@@ -4,10 +4,11 @@ import { parse as parseYaml } from 'yaml';
 import { ZodError } from 'zod';
 import { EngineClient } from '../client';
 import { loadConfig } from '../config';
+import { FAILURE_TYPES } from '../contract/messages';
 import { assertNamespaceAllowed } from '../contract/normalize';
 import { describeIssues, enginePodInputSchema, type EnginePodInput, type PolicyInput } from '../contract/schemas';
 import { formatSnapshot } from './format';
-import { UsageError, action, print } from './output';
+import { UsageError, action, explainWorkflowFailure, print } from './output';
 
 type PodManifestInput = NonNullable<EnginePodInput['pod']>;
 
@@ -134,7 +135,9 @@ export function registerLaunch(program: Command): void {
             print(launched, Boolean(options.json), (l: typeof launched) => `started ${l.workflowId}`);
             return;
           }
-          const outcome = await client.waitForEngine(launched);
+          const outcome = await client
+            .waitForEngine(launched)
+            .catch((error: unknown) => explainWorkflowFailure(error, `engine ${launched.workflowId}`, FAILURE_TYPES.invalidInput));
           print(outcome, Boolean(options.json), formatSnapshot);
         } finally {
           await client.temporal.connection.close();

@@ -1,6 +1,8 @@
 /**
  * How every command ends: JSON or text on stdout, errors on stderr, exit 0 / 1 / 2.
  */
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { CommanderError } from 'commander';
 import { ZodError } from 'zod';
 import { ConfigError } from '../config';
@@ -29,6 +31,19 @@ export function exitCodeOf(error: unknown): number {
 export function describeError(error: unknown): string {
   if (error instanceof ZodError) return describeIssues(error);
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * A failed workflow as the operator needs it: the failure at the bottom of its chain (the
+ * activity's ApplicationFailure, not "Workflow execution failed"); a failure of type
+ * `badInputType` is bad input (exit 2). Anything else is rethrown as it is.
+ */
+export function explainWorkflowFailure(error: unknown, what: string, badInputType: string): never {
+  if (!(error instanceof WorkflowFailedError)) throw error;
+  let root: Error | undefined = error.cause;
+  while (root?.cause instanceof Error) root = root.cause;
+  if (root instanceof ApplicationFailure && root.type === badInputType) throw new UsageError(root.message);
+  throw new Error(`${what} failed: ${root?.message ?? error.message}`);
 }
 
 /**

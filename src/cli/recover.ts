@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
 import { loadConfig } from '../config';
 import { recoveryProgressQuery, type RecoveryInput } from '../contract/messages';
 import { WORKFLOW_TYPES, recoveryDryRunWorkflowId } from '../contract/names';
@@ -10,7 +9,7 @@ import { INVALID_RECOVERY_INPUT, type RecoveryReport } from '../recovery/plan';
 import { recoveryStartOptions } from '../recovery/start';
 import { connectClient } from '../temporal';
 import { formatTable } from './format';
-import { UsageError, action, print } from './output';
+import { UsageError, action, explainWorkflowFailure, print } from './output';
 
 const PROGRESS_INTERVAL_MS = 500;
 
@@ -43,14 +42,7 @@ async function showProgress(handle: WorkflowHandle, done: () => boolean): Promis
 }
 
 /** A failed recovery says why; one that could not run as asked (bad selector...) is bad input. */
-function explainFailure(error: unknown): never {
-  if (!(error instanceof WorkflowFailedError)) throw error;
-  // The workflow fails with the activity's failure, which holds the ApplicationFailure.
-  let root: Error | undefined = error.cause;
-  while (root?.cause instanceof Error) root = root.cause;
-  if (root instanceof ApplicationFailure && root.type === INVALID_RECOVERY_INPUT) throw new UsageError(root.message);
-  throw new Error(`recovery failed: ${root?.message ?? error.message}`);
-}
+const explainFailure = (error: unknown): never => explainWorkflowFailure(error, 'recovery', INVALID_RECOVERY_INPUT);
 
 export function registerRecoverCommand(program: Command): void {
   program

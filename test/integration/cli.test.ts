@@ -9,6 +9,7 @@ import type { CoreV1Api } from '@kubernetes/client-node';
 import { stringify as toYaml } from 'yaml';
 import { EngineClient, EngineNotFoundError } from '../../src/client';
 import type { EngineSnapshot } from '../../src/contract/messages';
+import { ENGINE_TAG_LABEL } from '../../src/contract/names';
 import { driverManifest, eventually, kubeApi, newTag, podsWithTag, startWorker, type TestWorker } from '../helpers/env';
 import { runCli, type CliRun } from '../helpers/cli';
 
@@ -101,6 +102,18 @@ test('launch --json, status --json, launch --wait --json', async () => {
   const waited = await cli('launch', '--tag', newTag(), '-n', NS, '-f', goodManifest(), '--retain', '0s', '--wait', '--json');
   expect(waited.code).toBe(0);
   expect(JSON.parse(waited.stdout)).toMatchObject({ state: 'FINISHED', podDeleted: true });
+});
+
+test('launch --wait: input only the worker can refuse exits 2 with its reason, not "Workflow execution failed"', async () => {
+  const tag = newTag();
+  // Valid to the schema the CLI checks, but the tag label contradicts the engine's tag.
+  const manifest = driverManifest();
+  const conflicting = { ...manifest, metadata: { ...manifest.metadata, labels: { [ENGINE_TAG_LABEL]: 'someone-else' } } };
+  const waited = await cli('launch', '--tag', tag, '-n', NS, '-f', writeFile('conflict.yaml', toYaml(conflicting)), '--wait');
+  expect(waited.code).toBe(2);
+  expect(waited.stderr).toContain('pod.metadata.labels');
+  expect(waited.stderr).not.toContain('Workflow execution failed');
+  expect(await podsWithTag(core, NS, tag)).toEqual([]);
 });
 
 test('kill --json returns the snapshot once the pod is deleted; a second kill fails with exit 1', async () => {
