@@ -13,10 +13,10 @@ export function createActivities(deps: ActivityDeps) {
     ...recovery,
     // Recovery's per-page activities can run long (a page of 500 pods): they heartbeat, so
     // a crashed worker's attempt is retried after the workflow's heartbeatTimeout.
-    listPodsPage: heartbeating((args: Parameters<typeof recovery.listPodsPage>[0]) => recovery.listPodsPage(args)),
-    findEngines: heartbeating((args: Parameters<typeof recovery.findEngines>[0]) => recovery.findEngines(args)),
-    adoptEngines: heartbeating((args: Parameters<typeof recovery.adoptEngines>[0]) => recovery.adoptEngines(args)),
-    deleteOrphans: heartbeating((args: Parameters<typeof recovery.deleteOrphans>[0]) => recovery.deleteOrphans(args)),
+    listPodsPage: heartbeating(recovery.listPodsPage.bind(recovery)),
+    findEngines: heartbeating(recovery.findEngines.bind(recovery)),
+    adoptEngines: heartbeating(recovery.adoptEngines.bind(recovery)),
+    deleteOrphans: heartbeating(recovery.deleteOrphans.bind(recovery)),
   };
 }
 

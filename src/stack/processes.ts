@@ -34,30 +34,7 @@ export function readPid(dirs: ProcessDirs, name: ServerName): PidRecord | undefi
   }
 }
 
-/**
- * Alive and still the program we started: a recycled PID must never be mistaken for our
- * server (nor killed by `down`). Zombies count as dead.
- */
-export function isOurs(rec: PidRecord): boolean {
-  try {
-    process.kill(rec.pid, 0);
-  } catch {
-    // ESRCH: gone; EPERM: another user's process, so not ours either.
-    return false;
-  }
-  if (!fs.existsSync('/proc/self')) return true;
-  try {
-    const stat = fs.readFileSync(`/proc/${rec.pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    if (state === 'Z' || state === 'X') return false;
-    const argv0 = fs.readFileSync(`/proc/${rec.pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
-    return argv0 === rec.bin;
-  } catch {
-    return false;
-  }
-}
-
-/** The PID runs (zombies count as gone: only their parent's wait is missing). */
+/** The PID runs and is ours to signal: not gone, not a zombie (only its parent's wait is missing), not another user's (EPERM). */
 function exists(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -70,6 +47,22 @@ function exists(pid: number): boolean {
     return state !== 'Z' && state !== 'X';
   } catch {
     return !fs.existsSync('/proc/self');
+  }
+}
+
+/**
+ * Alive and still the program we started: a recycled PID must never be mistaken for our
+ * server (nor killed by `down`). Zombies count as dead.
+ */
+export function isOurs(rec: PidRecord): boolean {
+  if (!exists(rec.pid)) return false;
+  // Without /proc there is no cmdline to compare: a live PID is all that can be known.
+  if (!fs.existsSync('/proc/self')) return true;
+  try {
+    const argv0 = fs.readFileSync(`/proc/${rec.pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
+    return argv0 === rec.bin;
+  } catch {
+    return false;
   }
 }
 
